@@ -1,0 +1,1 @@
+from . import prro_cash_register

@@ -1,0 +1,28 @@
+"""Repository-wide pytest setup.
+
+* Puts the repository root on sys.path so tests can import the protocol fakes (``tests.fakes``).
+* For the pure-Python tier (run with ``-p no:odoo``), registers each addon directory as a bare
+  package, so ``import nova_poshta.tools.nova_poshta_api`` loads the plain-Python client without
+  executing the addon's ``__init__`` (which imports Odoo).
+"""
+
+import os
+import sys
+import types
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+ADDONS = os.path.join(ROOT, "addons")
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.has_plugin("odoo") and "odoo" in sys.modules:
+        return  # Odoo tier: addons are imported as odoo.addons.<name> by pytest-odoo
+    for name in sorted(os.listdir(ADDONS)):
+        path = os.path.join(ADDONS, name)
+        if os.path.isfile(os.path.join(path, "__manifest__.py")) and name not in sys.modules:
+            package = types.ModuleType(name)
+            package.__path__ = [path]
+            package.__file__ = os.path.join(path, "__init__.py")
+            sys.modules[name] = package

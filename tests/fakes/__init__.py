@@ -1,0 +1,1 @@
+"""Local protocol fakes of the external HTTP services (see tests/fakes/base.py)."""
