@@ -1,0 +1,65 @@
+"""Constants of crm_chatbot_leads: endpoints, timeouts, remote vocabularies (no Odoo import)."""
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"  # PTB appends the token
+VIBER_API_URL = "https://chatapi.viber.com/pa"
+
+# ir.config_parameter keys overriding the endpoints database-wide (staging, tests, benchmark)
+PARAM_TELEGRAM_URL = "crm_chatbot_leads.telegram_api_url"
+PARAM_VIBER_URL = "crm_chatbot_leads.viber_api_url"
+PARAM_BATCH_SIZE = "crm_chatbot_leads.outbound_batch_size"
+PARAM_WEBHOOK_BASE = "crm_chatbot_leads.webhook_base_url"
+
+DEFAULT_TIMEOUT = 10  # seconds, every remote call
+DEFAULT_BATCH_SIZE = 100
+
+# Telegram flood limits (Bot FAQ, mirrored by PTB FloodLimit)
+TELEGRAM_PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+TELEGRAM_GLOBAL_PER_SECOND = 30
+VIBER_GLOBAL_PER_SECOND = 30
+VIBER_SESSION_HOURS = 24  # replies within 24 h of the user's last message are free
+
+# outbound retry policy: delay = min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX); give up after MAX_ATTEMPTS
+BACKOFF_BASE = 10
+BACKOFF_MAX = 3600
+MAX_ATTEMPTS = 30  # with the cap that is more than a day of retries: nothing is lost in an outage
+
+TELEGRAM_ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+VIBER_EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
+
+VIBER_STATUS = {
+    0: "ok",
+    1: "invalidUrl",
+    2: "invalidAuthToken",
+    3: "badData",
+    4: "missingData",
+    5: "receiverNotRegistered",
+    6: "receiverNotSubscribed",
+    7: "publicAccountBlocked",
+    8: "publicAccountNotFound",
+    9: "publicAccountSuspended",
+    10: "webhookNotSet",
+    11: "receiverNoSuitableDevice",
+    12: "tooManyRequests",
+    13: "apiVersionNotSupported",
+    14: "incompatibleWithVersion",
+    15: "publicAccountNotAuthorized",
+    16: "inchatReplyMessageNotAllowed",
+    17: "publicAccountIsNotInline",
+    18: "noPublicChat",
+    19: "cannotSendBroadcast",
+    20: "broadcastNotAllowed",
+    21: "unsupportedCountry",
+    22: "paymentUnsupported",
+    23: "freeMessagesExceeded",
+    24: "noBalance",
+}
+# Viber statuses worth retrying later (rate control, transient); the others are permanent
+VIBER_RETRYABLE = {12}
+
+# Telegram HTTP error codes that will not get better by retrying
+TELEGRAM_PERMANENT_CODES = {400, 401, 403, 404}
+
+COMMAND_START = "/start"
+COMMAND_ORDERS = "/orders"
+ORDERS_KEYWORDS = ("/orders", "orders", "замовлення", "мої замовлення", "де моє замовлення")
+ORDERS_LIMIT = 5

@@ -1,0 +1,263 @@
+"""Telegram Bot API client built on python-telegram-bot (plain Python, no ORM).
+
+python-telegram-bot v20+ is asyncio-only. Odoo code is synchronous, so every public method
+here runs one coroutine to completion with :func:`asyncio.run` (a fresh event loop per call,
+closed afterwards), or, when the caller already runs inside an event loop, in a short-lived
+helper thread that owns its own loop. Every call has connect/read/write/pool timeouts plus an
+overall deadline.
+"""
+
+import asyncio
+import concurrent.futures
+import hmac
+import logging
+import re
+import secrets
+import time
+import warnings
+
+import telegram
+from telegram import error as tg_error
+from telegram.request import HTTPXRequest
+
+from ..const import DEFAULT_TIMEOUT, TELEGRAM_API_URL, TELEGRAM_PERMANENT_CODES
+
+_logger = logging.getLogger(__name__)
+
+HANDLED_KINDS = ("message", "edited_message", "callback_query")
+SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+START_RE = re.compile(r"^/start(?:@\w+)?(?:\s+(?P<payload>\S+))?\s*$")
+COMMAND_RE = re.compile(r"^(?P<command>/[A-Za-z0-9_]+)(?:@\w+)?(?:\s+(?P<args>.*))?$", re.S)
+
+
+class TelegramApiError(Exception):
+    """Error of a Telegram Bot API call.
+
+    :ivar int code: HTTP-like error code (400, 401, 403, 429, 502...; 0 for network errors)
+    :ivar str message: remote description or local reason
+    :ivar bool retryable: whether trying again later can succeed
+    :ivar float retry_after: seconds Telegram asked us to wait (429), else 0
+    """
+
+    def __init__(self, message, code=0, retryable=False, retry_after=0.0, payload=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.payload = payload
+
+
+def generate_secret_token(length=48):
+    """A random webhook secret_token (1-256 chars of ``A-Z a-z 0-9 _ -``)."""
+    token = secrets.token_urlsafe(length)[:length]
+    assert SECRET_TOKEN_RE.match(token)
+    return token
+
+
+def check_secret_token(expected, received):
+    """Constant-time comparison of the ``X-Telegram-Bot-Api-Secret-Token`` header.
+
+    :return: True only when both are non-empty and equal
+    """
+    if not expected or not received:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), received.encode("utf-8"))
+
+
+def _map_error(exc):
+    """Turn a python-telegram-bot exception into a :class:`TelegramApiError`."""
+    if isinstance(exc, tg_error.RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            retry_after = exc.retry_after
+        seconds = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+        return TelegramApiError(str(exc), code=429, retryable=True, retry_after=seconds)
+    if isinstance(exc, tg_error.InvalidToken):
+        return TelegramApiError(str(exc), code=401)
+    if isinstance(exc, tg_error.Forbidden):
+        return TelegramApiError(str(exc), code=403)
+    if isinstance(exc, tg_error.ChatMigrated):
+        return TelegramApiError(str(exc), code=400)
+    if isinstance(exc, tg_error.BadRequest):
+        return TelegramApiError(str(exc), code=400)
+    if isinstance(exc, (tg_error.TimedOut, asyncio.TimeoutError, TimeoutError)):
+        return TelegramApiError(str(exc) or "Timed out", code=0, retryable=True)
+    if isinstance(exc, tg_error.NetworkError):  # includes 5xx answers
+        return TelegramApiError(str(exc), code=502, retryable=True)
+    if isinstance(exc, tg_error.TelegramError):  # e.g. invalid JSON from the server
+        return TelegramApiError(str(exc), code=0, retryable=True)
+    return TelegramApiError(repr(exc), code=0, retryable=True)
+
+
+class TelegramApi:
+    """Synchronous facade over :class:`telegram.Bot`.
+
+    :param str token: bot token ``<id>:<secret>``
+    :param str base_url: Bot API base **without** the token (default ``https://api.telegram.org/bot``);
+        tests point it at the local fake: ``f"{fake.url}/bot"``
+    :param float timeout: seconds for connect, read, write and pool waits
+    """
+
+    def __init__(self, token, base_url=None, timeout=DEFAULT_TIMEOUT):
+        if not token:
+            raise TelegramApiError("Missing bot token", code=401)
+        self.token = token
+        self.base_url = (base_url or TELEGRAM_API_URL).rstrip("/")
+        self.timeout = timeout
+
+    # -- transport -----------------------------------------------------------
+    def _bot(self):
+        request = HTTPXRequest(
+            connection_pool_size=4,
+            connect_timeout=self.timeout,
+            read_timeout=self.timeout,
+            write_timeout=self.timeout,
+            pool_timeout=self.timeout,
+        )
+        return telegram.Bot(self.token, base_url=self.base_url, request=request, get_updates_request=request), request
+
+    def _run(self, operation, coro_fn):
+        """Run ``await coro_fn(bot)`` to completion from synchronous code and map errors."""
+
+        async def runner():
+            bot, request = self._bot()
+            await request.initialize()
+            try:
+                return await asyncio.wait_for(coro_fn(bot), timeout=self.timeout * 2)
+            finally:
+                await request.shutdown()
+
+        started = time.monotonic()
+        try:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                result = asyncio.run(runner())
+            else:  # never block a running loop: use a helper thread with its own loop
+                with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+                    result = executor.submit(asyncio.run, runner()).result()
+        except Exception as exc:  # noqa: BLE001 - mapped to one typed error below
+            mapped = _map_error(exc)
+            _logger.info("Telegram %s failed in %.3fs: %s (code %s)", operation,
+                         time.monotonic() - started, mapped.message, mapped.code)
+            raise mapped from exc
+        _logger.info("Telegram %s done in %.3fs", operation, time.monotonic() - started)
+        return result
+
+    # -- operations ----------------------------------------------------------
+    def get_me(self):
+        """getMe: check the token.
+
+        :return: dict ``{id, is_bot, first_name, username, ...}``
+        """
+        return self._run("getMe", lambda bot: bot.get_me()).to_dict()
+
+    def set_webhook(self, url, secret_token, allowed_updates=None, drop_pending_updates=False):
+        """setWebhook.
+
+        :param str url: public HTTPS URL of our webhook route
+        :param str secret_token: value Telegram will send in ``X-Telegram-Bot-Api-Secret-Token``
+        :param list allowed_updates: update kinds to receive
+        :return: True
+        """
+        if not SECRET_TOKEN_RE.match(secret_token or ""):
+            raise TelegramApiError("Invalid secret_token", code=400)
+        return self._run("setWebhook", lambda bot: bot.set_webhook(
+            url=url, secret_token=secret_token, allowed_updates=allowed_updates,
+            drop_pending_updates=drop_pending_updates))
+
+    def delete_webhook(self, drop_pending_updates=False):
+        """deleteWebhook. :return: True"""
+        return self._run("deleteWebhook", lambda bot: bot.delete_webhook(drop_pending_updates=drop_pending_updates))
+
+    def get_webhook_info(self):
+        """getWebhookInfo. :return: dict ``{url, pending_update_count, last_error_message, ...}``"""
+        return self._run("getWebhookInfo", lambda bot: bot.get_webhook_info()).to_dict()
+
+    def send_message(self, chat_id, text, buttons=None, remove_keyboard=False):
+        """sendMessage.
+
+        :param int chat_id: target chat
+        :param str text: 1-4096 characters (longer texts are cut)
+        :param list buttons: optional reply keyboard, list of dicts ``{"text": str, "contact": bool}``,
+            one button per row
+        :param bool remove_keyboard: hide a previous reply keyboard
+        :return: dict of the sent Message (``message_id``, ``chat``, ``date``, ``text``)
+        """
+        markup = None
+        if buttons:
+            markup = telegram.ReplyKeyboardMarkup(
+                [[telegram.KeyboardButton(b["text"], request_contact=bool(b.get("contact")))] for b in buttons],
+                resize_keyboard=True, one_time_keyboard=True)
+        elif remove_keyboard:
+            markup = telegram.ReplyKeyboardRemove()
+        text = (text or "")[:4096]
+        return self._run("sendMessage", lambda bot: bot.send_message(
+            chat_id=chat_id, text=text, reply_markup=markup)).to_dict()
+
+    def answer_callback_query(self, callback_query_id, text=None):
+        """answerCallbackQuery (stops the client's spinner). :return: True"""
+        return self._run("answerCallbackQuery", lambda bot: bot.answer_callback_query(
+            callback_query_id=callback_query_id, text=text))
+
+
+def parse_update(data):
+    """Parse a webhook body with :meth:`telegram.Update.de_json` and flatten what we use.
+
+    :param dict data: the decoded JSON body
+    :return: dict with ``update_id`` (int), ``kind`` (``message``, ``callback_query`` or the
+        unknown payload key), ``chat_id``, ``user_id``, ``first_name``, ``last_name``,
+        ``username``, ``language``, ``date`` (unix), ``text``, ``command``, ``start_payload``,
+        ``contact_phone``, ``contact_is_own``, ``callback_id``, ``callback_data``,
+        ``chat_type``, ``message_id``
+    :raises ValueError: when the body is not a Telegram update
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError("not a Telegram update: missing integer update_id")
+    keys = [k for k in data if k != "update_id"]
+    if not any(k in HANDLED_KINDS for k in keys):
+        # a kind we do not handle (new kinds keep being added): no need to parse it
+        result = {"update_id": data["update_id"], "kind": keys[0] if keys else "empty"}
+        return result
+    try:
+        update = telegram.Update.de_json(data, None)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad request
+        raise ValueError(f"invalid Telegram update: {exc}") from exc
+    result = dict.fromkeys((
+        "chat_id", "user_id", "first_name", "last_name", "username", "language", "date", "text",
+        "command", "start_payload", "contact_phone", "callback_id", "callback_data", "chat_type",
+        "message_id"))
+    result.update(update_id=update.update_id, kind=None, contact_is_own=False)
+    message = update.message or update.edited_message
+    user = None
+    if message is not None:
+        result["kind"] = "message" if update.message else "edited_message"
+        user = message.from_user
+        result.update(chat_id=message.chat.id, chat_type=message.chat.type,
+                      date=int(message.date.timestamp()), text=message.text,
+                      message_id=message.message_id)
+        if message.contact:
+            result["contact_phone"] = message.contact.phone_number
+            result["contact_is_own"] = bool(user and message.contact.user_id == user.id)
+        if message.text:
+            match = COMMAND_RE.match(message.text.strip())
+            if match:
+                result["command"] = match.group("command").lower()
+                start = START_RE.match(message.text.strip())
+                if start:
+                    result["start_payload"] = start.group("payload")
+    elif update.callback_query is not None:
+        query = update.callback_query
+        result["kind"] = "callback_query"
+        user = query.from_user
+        result.update(callback_id=query.id, callback_data=query.data)
+        if query.message is not None:
+            result["chat_id"] = query.message.chat.id
+            result["chat_type"] = query.message.chat.type
+        else:
+            result["chat_id"] = user.id
+    if user is not None:
+        result.update(user_id=user.id, first_name=user.first_name, last_name=user.last_name,
+                      username=user.username, language=user.language_code)
+    return result

@@ -1,0 +1,159 @@
+"""Local fake of the Viber REST Bot API (see docs/contracts/viber.md).
+
+``POST /pa/<endpoint>`` with a JSON body; auth by header ``X-Viber-Auth-Token`` (or body
+``auth_token``). Always HTTP 200 with ``{"status": <int>, "status_message": ...}``, ``status != 0``
+for errors (2 invalidAuthToken, 3 badData, 6 receiverNotSubscribed, 12 tooManyRequests, ...).
+
+State: tokens, webhook per token, subscribed users (only they can be messaged), and every sent
+message (``fake.sent``). Also builds signed callbacks (``message_event``, ``contact_event``,
+``conversation_started_event``) and ``sign(token, raw_body)``.
+"""
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+
+import requests
+
+from tests.fakes.base import FakeServer, Response
+
+_tokens = itertools.count(5494451223871237789)
+
+
+def sign(token, raw_body):
+    """``X-Viber-Content-Signature`` of a raw body."""
+    return hmac.new(token.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
+
+
+def _status(status, message, **extra):
+    body = {"status": status, "status_message": message}
+    body.update(extra)
+    return Response.json(body)
+
+
+class ViberFake(FakeServer):
+    def __init__(self, tokens=("4a2b-viber-test-token",), validate_webhook=False, **kwargs):
+        self.tokens = {t: {"id": f"pa:{i}", "name": "Shop", "uri": f"shop{i}", "subscribers_count": 0}
+                       for i, t in enumerate(tokens)}
+        self.webhooks = {}
+        self.subscribed = set()  # user ids that can receive messages (None = everybody)
+        self.accept_all = True
+        self.sent = []
+        self.validate_webhook = validate_webhook
+        self._state_lock = threading.Lock()
+        super().__init__(**kwargs)
+
+    def setup_routes(self):
+        self.route("POST", r"/pa/(?P<endpoint>\w+)", self.handle)
+
+    def messages_to(self, receiver):
+        return [m for m in self.sent if m["receiver"] == receiver]
+
+    def handle(self, request, match):
+        body = request.json
+        if not isinstance(body, dict):
+            return _status(3, "badData")
+        token = request.header("X-Viber-Auth-Token") or body.get("auth_token")
+        if token not in self.tokens:
+            return _status(2, "invalidAuthToken")
+        handler = getattr(self, f"e_{match.group('endpoint')}", None)
+        if handler is None:
+            return Response.json({"status": 3, "status_message": "badData"}, status=404)
+        return handler(token, body)
+
+    def e_get_account_info(self, token, body):
+        return _status(0, "ok", **self.tokens[token])
+
+    def e_set_webhook(self, token, body):
+        url = body.get("url")
+        if url is None:
+            return _status(4, "missingData")
+        if url == "":
+            self.webhooks.pop(token, None)
+            return _status(0, "ok")
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            return _status(1, "invalidUrl")
+        if self.validate_webhook:  # Viber checks the URL synchronously with a signed `webhook` event
+            raw = json.dumps({"event": "webhook", "timestamp": int(time.time() * 1000),
+                              "chat_hostname": "SN-CHAT-01_", "message_token": next(_tokens)}).encode()
+            try:
+                answer = requests.post(url, data=raw, timeout=5,
+                                       headers={"X-Viber-Content-Signature": sign(token, raw),
+                                                "Content-Type": "application/json"})
+            except requests.RequestException:
+                return _status(1, "invalidUrl")
+            if answer.status_code != 200:
+                return _status(1, "invalidUrl")
+        self.webhooks[token] = {"url": url, "event_types": body.get("event_types")}
+        return _status(0, "ok", event_types=body.get("event_types") or
+                       ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"])
+
+    def e_send_message(self, token, body):
+        receiver = body.get("receiver")
+        if not receiver or not body.get("type"):
+            return _status(4, "missingData")
+        if body["type"] == "text" and not body.get("text"):
+            return _status(3, "badData")
+        if not isinstance(body.get("sender"), dict) or not body["sender"].get("name"):
+            return _status(4, "missingData")
+        if len(body["sender"]["name"]) > 28:
+            return _status(3, "badData")
+        keyboard = body.get("keyboard")
+        if keyboard:
+            for button in keyboard.get("Buttons", []):
+                if not button.get("ActionBody"):
+                    return _status(3, "badData")
+                if button.get("ActionType") == "share-phone" and (body.get("min_api_version") or 1) < 3:
+                    return _status(14, "incompatibleWithVersion")
+        if not self.accept_all and receiver not in self.subscribed:
+            return _status(6, "receiverNotSubscribed")
+        with self._state_lock:
+            token_out = next(_tokens)
+            self.sent.append({"token": token, "receiver": receiver, "text": body.get("text"),
+                              "keyboard": keyboard, "tracking_data": body.get("tracking_data"),
+                              "message_token": token_out, "at": time.monotonic()})
+        return _status(0, "ok", message_token=token_out, chat_hostname="SN-CHAT-05_")
+
+
+# -- callback builders (what Viber POSTs to our webhook); return (raw_body, headers) --------
+def _sender(user_id, name="Олена"):
+    return {"id": user_id, "name": name, "avatar": "https://example.invalid/a.jpg", "country": "UA",
+            "language": "uk", "api_version": 10}
+
+
+def encode(token, event):
+    raw = json.dumps(event, ensure_ascii=False).encode("utf-8")
+    return raw, {"X-Viber-Content-Signature": sign(token, raw), "Content-Type": "application/json"}
+
+
+def message_event(user_id, text, name="Олена", message_token=None, tracking_data=None):
+    message = {"type": "text", "text": text}
+    if tracking_data:
+        message["tracking_data"] = tracking_data
+    return {"event": "message", "timestamp": int(time.time() * 1000),
+            "message_token": message_token or next(_tokens), "sender": _sender(user_id, name),
+            "message": message}
+
+
+def contact_event(user_id, phone, name="Олена", message_token=None):
+    return {"event": "message", "timestamp": int(time.time() * 1000),
+            "message_token": message_token or next(_tokens), "sender": _sender(user_id, name),
+            "message": {"type": "contact", "contact": {"name": name, "phone_number": phone},
+                        "tracking_data": "awaiting_phone"}}
+
+
+def conversation_started_event(user_id, context=None, name="Олена", message_token=None):
+    event = {"event": "conversation_started", "timestamp": int(time.time() * 1000),
+             "message_token": message_token or next(_tokens), "type": "open",
+             "user": _sender(user_id, name), "subscribed": False}
+    if context:
+        event["context"] = context
+    return event
+
+
+def webhook_event():
+    return {"event": "webhook", "timestamp": int(time.time() * 1000), "chat_hostname": "SN-CHAT-01_",
+            "message_token": next(_tokens)}
