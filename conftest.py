@@ -18,7 +18,14 @@ if ROOT not in sys.path:
 
 def pytest_configure(config):
     if config.pluginmanager.has_plugin("odoo") and "odoo" in sys.modules:
-        return  # Odoo tier: addons are imported as odoo.addons.<name> by pytest-odoo
+        # Odoo tier: addons are imported as odoo.addons.<name> by pytest-odoo.
+        # Put Odoo in test mode without `test_enable`: with it, loading the registry would first
+        # run the at_install tests of every installed module (base included), which takes minutes.
+        from odoo.tools import config as odoo_config
+
+        odoo_config["test_enable"] = False
+        odoo_config["test_file"] = odoo_config["test_file"] or __file__
+        return
     for name in sorted(os.listdir(ADDONS)):
         path = os.path.join(ADDONS, name)
         if os.path.isfile(os.path.join(path, "__manifest__.py")) and name not in sys.modules:

@@ -70,11 +70,11 @@ if [ "$INSTALLED" != "5" ]; then
 fi
 echo ">> install took ${INSTALL_TIME}s"
 
-ODOO_TEST_DIRS=(addons/*/tests tests/odoo)
+ODOO_TEST_DIRS=(addons/*/tests tests/suite)
 echo ">> running module tests with pytest-odoo: ${ODOO_TEST_DIRS[*]}"
 run_pytest odoo -p no:cacheprovider -q \
     --odoo-database="$DB" --odoo-addons-path="$(odoo_addons_path)" --odoo-http \
-    --odoo-extra="data-dir=$DATA_DIR" --odoo-extra=test-enable --odoo-log-level=warn \
+    --odoo-extra="data-dir=$DATA_DIR" --odoo-log-level=warn \
     --ignore-glob="*/tests/pure/*" "${ODOO_TEST_DIRS[@]}"
 ODOO_RC=$?
 echo ">> Odoo tier exit code $ODOO_RC; install ${INSTALL_TIME}s; total $(( $(date +%s) - START ))s"

@@ -10,6 +10,8 @@
     "external_dependencies": {"python": ["numpy", "scikit-learn"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/customer_clustering_security.xml",
+        "data/ir_cron_data.xml",
         "views/customer_clustering_run_views.xml",
         "views/res_partner_views.xml",
         "views/customer_clustering_menus.xml",

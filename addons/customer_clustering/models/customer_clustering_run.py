@@ -61,11 +61,17 @@ class CustomerClusteringRun(models.Model):
             features = run._prepare_features()
             if len(features) < run.n_clusters:
                 raise UserError(self.env._(
-                    "Only %(count)s customers have confirmed orders in the period: "
-                    "not enough for %(k)s segments.", count=len(features), k=run.n_clusters,
+                    "Only %(count)s customers have confirmed orders in the period: not enough for %(k)s segments.",  # noqa: E501
+                    count=len(features), k=run.n_clusters,
                 ))
             partner_ids = list(features)
-            result = kmeans.segment([features[p] for p in partner_ids], run.n_clusters)
+            try:
+                result = kmeans.segment([features[p] for p in partner_ids], run.n_clusters)
+            except ValueError:
+                raise UserError(self.env._(
+                    "The customers' purchase histories are too alike to form %(k)s distinct segments: use fewer segments or a longer look-back period.",  # noqa: E501
+                    k=run.n_clusters,
+                ))
             run.segment_ids.unlink()
             segments = self.env["customer.segment"].create([
                 {
@@ -78,6 +84,7 @@ class CustomerClusteringRun(models.Model):
                 }
                 for rank, center in enumerate(result.centers)
             ])
+            segments._set_name_translations(run.n_clusters)
             partners = self.env["res.partner"].browse(partner_ids)
             for rank, segment in enumerate(segments):
                 members = partners.browse(

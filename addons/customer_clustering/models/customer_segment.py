@@ -1,10 +1,16 @@
 from odoo import api, fields, models
+from odoo.tools.translate import LazyTranslate
 
+_lt = LazyTranslate(__name__)
+
+BEST, OTHER, REGULAR = _lt("Best customers"), _lt("Other customers"), _lt("Regular customers")
+CHAMPIONS, LOYAL, PROMISING = _lt("Champions"), _lt("Loyal customers"), _lt("Promising")
+OCCASIONAL, LAPSING = _lt("Occasional buyers"), _lt("Lapsing customers")
 SEGMENT_NAMES = {
-    2: ("Best customers", "Other customers"),
-    3: ("Best customers", "Regular customers", "Lapsing customers"),
-    4: ("Champions", "Loyal customers", "Occasional buyers", "Lapsing customers"),
-    5: ("Champions", "Loyal customers", "Promising", "Occasional buyers", "Lapsing customers"),
+    2: (BEST, OTHER),
+    3: (BEST, REGULAR, LAPSING),
+    4: (CHAMPIONS, LOYAL, OCCASIONAL, LAPSING),
+    5: (CHAMPIONS, LOYAL, PROMISING, OCCASIONAL, LAPSING),
 }
 
 
@@ -32,11 +38,21 @@ class CustomerSegment(models.Model):
             segment.partner_count = counts.get(segment, 0)
 
     @api.model
-    def _default_segment_name(self, rank, n_clusters):
+    def _default_segment_name(self, rank, n_clusters, lang=None):
+        """Name of the segment of a given rank, in `lang` (default: the user's language)."""
+        lang = lang or self.env.lang or "en_US"
         names = SEGMENT_NAMES.get(n_clusters)
         if names:
-            return self.env._(names[rank])  # pylint: disable=translation-required
-        return self.env._("Segment %(number)s", number=rank + 1)
+            return names[rank]._translate(lang)
+        return self.with_context(lang=lang).env._("Segment %(number)s", number=rank + 1)
+
+    def _set_name_translations(self, n_clusters):
+        """Store the segment name in every active language, so each user reads it in theirs."""
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        for segment in self:
+            segment.update_field_translations("name", {
+                lang: self._default_segment_name(segment.rank, n_clusters, lang) for lang in langs
+            })
 
     def action_view_customers(self):
         self.ensure_one()

@@ -43,7 +43,7 @@ def segment(rows, n_clusters):
     :param rows: list of (recency_days, frequency, monetary)
     :param n_clusters: number of segments, 2 <= n_clusters <= len(rows)
     :return: Segmentation
-    :raises ValueError: when there are fewer rows than clusters
+    :raises ValueError: when there are fewer rows (or distinct rows) than clusters
     """
     raw = np.asarray(list(rows), dtype=float).reshape(-1, 3)
     if n_clusters < 2:
@@ -51,6 +51,8 @@ def segment(rows, n_clusters):
     if len(raw) < n_clusters:
         raise ValueError("Fewer customers than segments")
     features = StandardScaler().fit_transform(rfm_matrix(raw))
+    if len(np.unique(features, axis=0)) < n_clusters:
+        raise ValueError("Fewer distinct customer profiles than segments")
     model = KMeans(n_clusters=n_clusters, n_init=10, random_state=RANDOM_STATE).fit(features)
     order = sorted(range(n_clusters), key=lambda c: -raw[model.labels_ == c, 2].mean())
     rank = {old: new for new, old in enumerate(order)}

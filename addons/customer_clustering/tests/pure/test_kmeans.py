@@ -35,3 +35,10 @@ def test_bad_input(rows, k):
 def test_negative_values_rejected():
     with pytest.raises(ValueError):
         kmeans.rfm_matrix([(1, -1, 5)])
+
+
+def test_identical_customers_cannot_form_more_segments():
+    rows = [(10, 1, 100)] * 5 + [(20, 2, 200)] * 5
+    assert kmeans.segment(rows, 2).sizes == [5, 5]
+    with pytest.raises(ValueError, match="distinct"):
+        kmeans.segment(rows, 3)
