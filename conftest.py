@@ -29,7 +29,10 @@ def pytest_configure(config):
     for name in sorted(os.listdir(ADDONS)):
         path = os.path.join(ADDONS, name)
         if os.path.isfile(os.path.join(path, "__manifest__.py")) and name not in sys.modules:
-            package = types.ModuleType(name)
-            package.__path__ = [path]
-            package.__file__ = os.path.join(path, "__init__.py")
-            sys.modules[name] = package
+            # the addon and its tests package: pytest imports tests/__init__.py while collecting
+            # tests/pure/, and that file imports the Odoo-tier tests
+            for dotted, directory in ((name, path), (f"{name}.tests", os.path.join(path, "tests"))):
+                package = types.ModuleType(dotted)
+                package.__path__ = [directory]
+                package.__file__ = os.path.join(directory, "__init__.py")
+                sys.modules[dotted] = package
