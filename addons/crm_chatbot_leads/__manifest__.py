@@ -10,7 +10,12 @@
     "external_dependencies": {"python": ["python-telegram-bot", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/crm_chatbot_leads_security.xml",
+        "data/ir_cron_data.xml",
+        "data/utm_data.xml",
         "views/chatbot_bot_views.xml",
+        "views/chatbot_conversation_views.xml",
+        "views/crm_lead_views.xml",
         "views/crm_chatbot_leads_menus.xml",
     ],
     "installable": True,

@@ -8,6 +8,7 @@ PARAM_TELEGRAM_URL = "crm_chatbot_leads.telegram_api_url"
 PARAM_VIBER_URL = "crm_chatbot_leads.viber_api_url"
 PARAM_BATCH_SIZE = "crm_chatbot_leads.outbound_batch_size"
 PARAM_WEBHOOK_BASE = "crm_chatbot_leads.webhook_base_url"
+PARAM_CHAT_INTERVAL = "crm_chatbot_leads.per_chat_interval"
 
 DEFAULT_TIMEOUT = 10  # seconds, every remote call
 DEFAULT_BATCH_SIZE = 100

@@ -23,6 +23,8 @@ from telegram.request import HTTPXRequest
 from ..const import DEFAULT_TIMEOUT, TELEGRAM_API_URL, TELEGRAM_PERMANENT_CODES
 
 _logger = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and Bot API URLs carry the bot token: keep it out of the logs
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 HANDLED_KINDS = ("message", "edited_message", "callback_query")
 SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

@@ -1,0 +1,219 @@
+import collections
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..const import (
+    BACKOFF_BASE, BACKOFF_MAX, DEFAULT_BATCH_SIZE, MAX_ATTEMPTS, PARAM_BATCH_SIZE, PARAM_CHAT_INTERVAL, TELEGRAM_GLOBAL_PER_SECOND,
+    TELEGRAM_PER_CHAT_INTERVAL, VIBER_GLOBAL_PER_SECOND, VIBER_SESSION_HOURS,
+)
+from ..tools.telegram_api import TelegramApiError
+from ..tools.viber_api import ViberApiError
+
+_logger = logging.getLogger(__name__)
+
+MAX_INLINE_WAIT = 1.2  # seconds the cron may sleep to respect the per-chat interval; longer waits are rescheduled
+
+
+class ChatbotMessage(models.Model):
+    _name = "chatbot.message"
+    _description = "Chatbot Message"
+    _order = "id"
+    _rec_name = "body"
+
+    conversation_id = fields.Many2one("chatbot.conversation", required=True, ondelete="cascade", index=True)
+    bot_id = fields.Many2one(related="conversation_id.bot_id", store=True, index=True)
+    channel = fields.Selection(related="conversation_id.channel", store=True)
+    company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+    team_id = fields.Many2one(related="conversation_id.team_id")
+    user_id = fields.Many2one(related="conversation_id.user_id")
+    lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
+    direction = fields.Selection([("in", "Customer"), ("out", "Bot")], required=True)
+    kind = fields.Selection(
+        [("reply", "Reply"), ("notification", "Notification"), ("callback", "Callback Answer")], default="reply")
+    body = fields.Text()
+    keyboard = fields.Selection([("phone", "Share Phone"), ("menu", "Menu"), ("remove", "Remove Keyboard")])
+    external_id = fields.Char(help="Inbound: update_id / message_token. Outbound: id given by the messenger.")
+    date = fields.Datetime(default=fields.Datetime.now, required=True)
+    date_epoch = fields.Float(help="Precise creation time (unix seconds) for response-time metrics.")
+    state = fields.Selection(
+        [("received", "Received"), ("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed"),
+         ("cancelled", "Cancelled")], required=True, default="received", index=True)
+    attempts = fields.Integer(readonly=True)
+    next_try = fields.Datetime(index=True)
+    sent_date = fields.Datetime(readonly=True)
+    sent_epoch = fields.Float(readonly=True)
+    error = fields.Text(readonly=True)
+    mail_message_id = fields.Many2one("mail.message", string="Chatter Message", ondelete="set null", readonly=True)
+
+    # -- chatter ------------------------------------------------------------------------------
+    def _chatbot_post_on_lead(self):
+        """Post customer messages, and bot messages once sent, on their lead's chatter (once)."""
+        to_post = self.filtered(lambda m: m.lead_id and not m.mail_message_id and m.kind != "callback"
+                                and (m.direction == "in" or m.state == "sent"))
+        labels = dict(self._fields["channel"]._description_selection(self.env))
+        for message in to_post.sorted("id"):
+            conversation = message.conversation_id
+            if message.direction == "in":
+                header = Markup("💬 <b>%s</b> · %s") % (
+                    conversation.customer_name or conversation.chat_id, labels.get(message.channel, ""))
+                author = conversation.partner_id.id or False
+            else:
+                header = Markup("🤖 <b>%s</b> · %s") % (conversation.bot_id.name, labels.get(message.channel, ""))
+                author = self.env.ref("base.partner_root").id
+            body = header + Markup("<br/>") + Markup("<br/>").join((message.body or "").splitlines())
+            mail_message = message.lead_id.with_context(mail_create_nosubscribe=True).message_post(
+                body=body, message_type="comment", subtype_xmlid="mail.mt_note",
+                author_id=author or self.env.ref("base.partner_root").id)
+            message.mail_message_id = mail_message
+
+    def _chatbot_viber_inline_payload(self):
+        """Body of the webhook answer to Viber's conversation_started (one free welcome message)."""
+        self.ensure_one()
+        bot = self.bot_id
+        payload = {"sender": {"name": (bot.sender_name or bot.name)[:28]}, "type": "text", "text": self.body}
+        buttons = self.conversation_id._chatbot_buttons(self.keyboard)
+        if buttons:
+            payload["min_api_version"] = 3
+            payload["keyboard"] = {"Type": "keyboard", "DefaultHeight": False, "Buttons": [{
+                "Columns": 6, "Rows": 1, "ActionType": "share-phone" if b.get("contact") else "reply",
+                "ActionBody": "phone" if b.get("contact") else b["text"], "Text": b["text"]} for b in buttons]}
+        return payload
+
+    # -- outbound queue -------------------------------------------------------------------------
+    @api.model
+    def _chatbot_trigger_send(self, at=None):
+        cron = self.env.ref("crm_chatbot_leads.ir_cron_chatbot_send_outbound", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at)
+
+    def action_retry(self):
+        self.filtered(lambda m: m.direction == "out" and m.state in ("failed", "cancelled")).write(
+            {"state": "queued", "next_try": fields.Datetime.now(), "error": False, "attempts": 0})
+        self._chatbot_trigger_send()
+
+    @api.model
+    def _cron_send_outbound(self):
+        """Send queued messages in bounded batches (convention 7).
+
+        Respects Telegram's 1 message/s per chat and ~30/s overall, keeps the order of a chat's
+        messages (a chat whose message failed is skipped for this run), retries transient errors
+        with exponential backoff and stops on permanent ones. Rows are locked with SKIP LOCKED.
+        """
+        ICP = self.env["ir.config_parameter"].sudo()
+        batch_size = int(ICP.get_param(PARAM_BATCH_SIZE, DEFAULT_BATCH_SIZE))
+        interval = float(ICP.get_param(PARAM_CHAT_INTERVAL, TELEGRAM_PER_CHAT_INTERVAL))
+        testing = getattr(threading.current_thread(), "testing", False)
+        self.flush_model(["direction", "state", "next_try"])
+        self.env.cr.execute(SQL(
+            """SELECT id FROM chatbot_message
+                WHERE direction = 'out' AND state = 'queued' AND next_try <= %s
+                ORDER BY next_try, id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            fields.Datetime.now(), batch_size))
+        messages = self.browse([row[0] for row in self.env.cr.fetchall()])
+        window = collections.defaultdict(collections.deque)  # bot id -> send times in the last second
+        blocked = set()  # conversations with an earlier message still pending
+        for message in messages:
+            if message.conversation_id.id in blocked:
+                continue
+            outcome = message._chatbot_send_one(window, interval)
+            if outcome in ("retry", "deferred"):
+                blocked.add(message.conversation_id.id)
+            if not testing:
+                # each send is an external side effect: persist its outcome at once so a crash
+                # later in the batch never re-sends it
+                self.env.cr.commit()
+        if len(messages) >= batch_size:
+            self._chatbot_trigger_send()
+        pending = self.search([("direction", "=", "out"), ("state", "=", "queued")], order="next_try", limit=1)
+        if pending:
+            self._chatbot_trigger_send(max(pending.next_try, fields.Datetime.now()))
+        return len(messages)
+
+    def _chatbot_send_one(self, window, interval=TELEGRAM_PER_CHAT_INTERVAL):
+        """Send one queued message. :return: ``sent``, ``retry``, ``deferred``, ``failed`` or ``cancelled``"""
+        self.ensure_one()
+        conversation = self.conversation_id
+        bot = self.bot_id
+        if not bot.active or conversation.state == "unsubscribed":
+            self.write({"state": "cancelled", "error": "Bot archived or customer unsubscribed"})
+            return "cancelled"
+        if bot.channel == "viber" and self.kind == "notification" and not bot.viber_paid_messages:
+            last = conversation.last_inbound_date
+            if not last or last < fields.Datetime.now() - timedelta(hours=VIBER_SESSION_HOURS):
+                self.write({"state": "cancelled",
+                            "error": "Outside Viber's 24-hour session and paid messages are disabled on this bot"})
+                return "cancelled"
+        # per-chat interval
+        wait = conversation.last_sent_epoch + interval - time.time()
+        if wait > MAX_INLINE_WAIT:
+            self.next_try = fields.Datetime.now() + timedelta(seconds=wait)
+            return "deferred"
+        if wait > 0:
+            time.sleep(wait)
+        # global rate per bot
+        limit = TELEGRAM_GLOBAL_PER_SECOND if bot.channel == "telegram" else VIBER_GLOBAL_PER_SECOND
+        sends = window[bot.id]
+        now = time.monotonic()
+        while sends and now - sends[0] > 1.0:
+            sends.popleft()
+        if len(sends) >= limit:
+            time.sleep(max(0.0, 1.0 - (now - sends[0])))
+            sends.popleft()
+        sends.append(time.monotonic())
+        try:
+            api = bot._chatbot_api()
+            external_id = self._chatbot_call_api(api)
+        except (TelegramApiError, ViberApiError) as error:
+            return self._chatbot_send_failed(error)
+        except Exception as error:  # noqa: BLE001 - config errors (missing token) are kept on the message
+            _logger.exception("Chatbot message %s could not be sent", self.id)
+            self.write({"state": "failed", "error": str(error)[:1000], "attempts": self.attempts + 1})
+            return "failed"
+        now_epoch = time.time()
+        self.write({"state": "sent", "sent_date": fields.Datetime.now(), "sent_epoch": now_epoch,
+                    "external_id": external_id or self.external_id, "error": False, "attempts": self.attempts + 1})
+        conversation.last_sent_epoch = now_epoch
+        self._chatbot_after_sent()
+        return "sent"
+
+    def _chatbot_call_api(self, api):
+        conversation = self.conversation_id
+        buttons = conversation._chatbot_buttons(self.keyboard)
+        if self.channel == "telegram":
+            if self.kind == "callback":
+                api.answer_callback_query(self.external_id)
+                return self.external_id
+            result = api.send_message(int(conversation.chat_id), self.body, buttons=buttons,
+                                      remove_keyboard=self.keyboard == "remove")
+            return str(result.get("message_id") or "")
+        result = api.send_message(conversation.chat_id, self.body, buttons=buttons,
+                                  tracking_data="awaiting_phone" if self.keyboard == "phone" else None)
+        return str(result.get("message_token") or "")
+
+    def _chatbot_send_failed(self, error):
+        attempts = self.attempts + 1
+        message = f"[{error.code}] {error.message}"[:1000]
+        if error.retryable and attempts < MAX_ATTEMPTS:
+            delay = max(error.retry_after or 0, min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX))
+            self.write({"attempts": attempts, "error": message,
+                        "next_try": fields.Datetime.now() + timedelta(seconds=delay)})
+            _logger.info("Chatbot message %s: retry %s in %ss (%s)", self.id, attempts, delay, message)
+            return "retry"
+        self.write({"state": "failed", "attempts": attempts, "error": message})
+        _logger.warning("Chatbot message %s failed permanently: %s", self.id, message)
+        return "failed"
+
+    def _chatbot_after_sent(self):
+        """First-response metric on the lead, then the chatter."""
+        for message in self:
+            lead = message.lead_id
+            if lead and message.kind != "callback":
+                lead._chatbot_register_response(message)
+        self._chatbot_post_on_lead()

@@ -1,0 +1,150 @@
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.tools import plaintext2html
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    chatbot_conversation_id = fields.Many2one(
+        "chatbot.conversation", string="Chatbot Conversation", index="btree_not_null", copy=False,
+        ondelete="set null")
+    chatbot_channel = fields.Selection(related="chatbot_conversation_id.channel", store=True, string="Chatbot Channel")
+    chatbot_bot_id = fields.Many2one(related="chatbot_conversation_id.bot_id", store=True, string="Chatbot")
+    chatbot_message_ids = fields.One2many("chatbot.message", "lead_id", string="Chatbot Messages")
+    chatbot_reference = fields.Char(compute="_compute_chatbot_reference", string="Request Reference")
+    chatbot_first_message_date = fields.Datetime(string="First Customer Message", copy=False, readonly=True)
+    chatbot_first_message_epoch = fields.Float(copy=False, readonly=True)
+    chatbot_first_response_date = fields.Datetime(string="First Response", copy=False, readonly=True)
+    chatbot_first_response_seconds = fields.Float(
+        string="First Response Time (s)", copy=False, readonly=True, aggregator="avg",
+        help="Seconds from the customer's first message to the first answer (the bot's answer counts).")
+
+    @api.depends()
+    def _compute_chatbot_reference(self):
+        for lead in self:
+            lead.chatbot_reference = f"#{lead.id}" if lead.id else False
+
+    # -- intake ---------------------------------------------------------------------------------
+    def _chatbot_open_lead(self, conversation):
+        """The customer's open lead: the conversation's current one, else the partner's latest open chatbot lead."""
+        lead = conversation.lead_id
+        if lead and lead.active and not lead.stage_id.is_won:
+            return lead
+        if conversation.partner_id:
+            return self.search([
+                ("partner_id", "=", conversation.partner_id.id),
+                ("chatbot_conversation_id", "!=", False),
+                ("stage_id.is_won", "=", False),
+                ("company_id", "in", (conversation.company_id.id, False)),
+            ], order="id desc", limit=1)
+        return self.browse()
+
+    @api.model
+    def _prepare_lead_values_from_chat(self, conversation, text, custom_values=None):
+        """Values of a lead created from a chat request, shaped like ``message_new``.
+
+        :param conversation: ``chatbot.conversation``
+        :param str text: the customer's request
+        :param dict custom_values: values overriding the defaults
+        :return: dict for ``crm.lead.create``
+        """
+        bot = conversation.bot_id
+        labels = dict(conversation._fields["channel"]._description_selection(self.env))
+        first_line = (text or "").strip().splitlines()[0][:80] if (text or "").strip() else ""
+        who = conversation.customer_name or conversation.chat_id
+        source = conversation.source_id or bot.source_id or self.env.ref(
+            f"crm_chatbot_leads.utm_source_{bot.channel}", raise_if_not_found=False)
+        vals = {
+            "name": f"{labels.get(bot.channel)}: {who} — {first_line}",
+            "contact_name": conversation.customer_name or False,
+            "partner_id": conversation.partner_id.id or False,
+            "description": plaintext2html(text or ""),
+            "team_id": bot.team_id.id or False,
+            "user_id": bot.user_id.id or False,
+            "tag_ids": [Command.set(bot.tag_ids.ids)],
+            "source_id": source.id if source else False,
+            "campaign_id": conversation.campaign_id.id or False,
+            "medium_id": self.env.ref("crm_chatbot_leads.utm_medium_chatbot", raise_if_not_found=False).id or False,
+            "company_id": bot.company_id.id,
+            "chatbot_conversation_id": conversation.id,
+        }
+        if conversation.phone:
+            vals["phone"] = conversation.phone
+        if conversation.lang:
+            lang = self.env["res.lang"]._lang_get(conversation.lang)
+            if lang:
+                vals["lang_id"] = lang.id
+        vals.update(custom_values or {})
+        return vals
+
+    @api.model
+    def _chatbot_intake(self, conversation, text):
+        """Create a lead for a chat request, or add the text to the customer's open lead.
+
+        :return: (lead, created)
+        """
+        lead = self._chatbot_open_lead(conversation)
+        pending = conversation.message_ids.filtered(lambda m: not m.lead_id)
+        if lead:
+            lead.description = (lead.description or Markup()) + plaintext2html(text or "")
+            created = False
+        else:
+            lead = self.with_context(mail_create_nosubscribe=True).create(
+                self._prepare_lead_values_from_chat(conversation, text))
+            created = True
+            inbound = pending.filtered(lambda m: m.direction == "in")
+            first = min(inbound, key=lambda m: m.date_epoch or 0, default=None)
+            if first:
+                lead.write({"chatbot_first_message_date": first.date, "chatbot_first_message_epoch": first.date_epoch})
+            lead._chatbot_notify_salesperson()
+        if conversation.lead_id != lead:
+            conversation.lead_id = lead
+        pending.lead_id = lead
+        for message in pending.filtered(lambda m: m.state == "sent").sorted("id"):
+            lead._chatbot_register_response(message)
+        pending.sorted("id")._chatbot_post_on_lead()
+        return lead, created
+
+    def _chatbot_notify_salesperson(self):
+        for lead in self:
+            user = lead.user_id or lead.team_id.user_id
+            if user:
+                lead.activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=user.id,
+                    summary=self.env._("New %(channel)s request: answer the customer", channel=lead.chatbot_channel),
+                    note=lead.description)
+
+    def _chatbot_register_response(self, message):
+        """Record the first answer sent after the customer's first message."""
+        self.ensure_one()
+        if self.chatbot_first_response_date or not self.chatbot_first_message_epoch:
+            return
+        if not message.sent_epoch or message.sent_epoch < self.chatbot_first_message_epoch:
+            return
+        self.write({
+            "chatbot_first_response_date": message.sent_date,
+            "chatbot_first_response_seconds": round(message.sent_epoch - self.chatbot_first_message_epoch, 3),
+        })
+
+    # -- status notifications -----------------------------------------------------------------------
+    def write(self, vals):
+        notify = self.browse()
+        if vals.get("stage_id"):
+            stage = self.env["crm.stage"].browse(vals["stage_id"])
+            if stage.chatbot_notify:
+                notify = self.filtered(lambda lead: lead.chatbot_conversation_id and lead.stage_id != stage)
+        result = super().write(vals)
+        for lead in notify:
+            lead._chatbot_notify_stage()
+        return result
+
+    def _chatbot_notify_stage(self):
+        self.ensure_one()
+        conversation = self.chatbot_conversation_id
+        stage = self.stage_id.with_context(lang=conversation._chatbot_env_lang().env.context.get("lang"))
+        template = stage.chatbot_template or self.env._("Your request {reference} is now: {stage}")
+        text = (template.replace("{reference}", self.chatbot_reference or "")
+                .replace("{stage}", stage.name or "").replace("{name}", self.name or ""))
+        conversation.sudo()._chatbot_queue(text, kind="notification", lead=self)
