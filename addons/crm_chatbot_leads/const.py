@@ -9,6 +9,8 @@ PARAM_VIBER_URL = "crm_chatbot_leads.viber_api_url"
 PARAM_BATCH_SIZE = "crm_chatbot_leads.outbound_batch_size"
 PARAM_WEBHOOK_BASE = "crm_chatbot_leads.webhook_base_url"
 PARAM_CHAT_INTERVAL = "crm_chatbot_leads.per_chat_interval"
+PARAM_CRON_BUDGET = "crm_chatbot_leads.send_time_budget"
+DEFAULT_CRON_BUDGET = 30  # seconds one cron run keeps sending while messages keep coming
 
 DEFAULT_TIMEOUT = 10  # seconds, every remote call
 DEFAULT_BATCH_SIZE = 100

@@ -1,3 +1,4 @@
+import json
 import logging
 import time
 
@@ -47,7 +48,6 @@ class ChatbotConversation(models.Model):
     message_count = fields.Integer(compute="_compute_message_count")
     last_message_date = fields.Datetime(index=True)
     last_inbound_date = fields.Datetime(help="Last customer message (opens Viber's free 24-hour session).")
-    last_sent_epoch = fields.Float(help="Unix time of the last message sent (per-chat rate limit).")
 
     _sql_constraints = [
         ("bot_chat_uniq", "unique(bot_id, chat_id)", "One conversation per chat and bot."),
@@ -187,19 +187,73 @@ class ChatbotConversation(models.Model):
         vals = {"state": "open" if self.phone else "awaiting_phone"}
         if payload:
             vals["start_payload"] = payload[:64]
-            source_name, _sep, campaign_name = payload.partition("__")
-            Lead = self.env["crm.lead"]
-            if source_name:
-                vals["source_id"] = Lead._find_or_create_record("utm.source", source_name.replace("_", " ")).id
-            if campaign_name:
-                vals["campaign_id"] = Lead._find_or_create_record("utm.campaign", campaign_name.replace("_", " ")).id
         self.write(vals)
+        self._chatbot_resolve_utm()
         text = self._chatbot_env_lang().bot_id.welcome_text
         keyboard = "menu" if self.phone_verified else "phone"
         if inline:
             return self._chatbot_log_inline(text, keyboard)
         self._chatbot_queue(text, keyboard)
         return None
+
+    def _chatbot_resolve_utm(self):
+        """UTM source/campaign from the deep-link payload ``<source>`` or ``<source>__<campaign>``.
+
+        Many chats may open the same new deep link at once: the records are created with
+        ``INSERT ... ON CONFLICT DO NOTHING``. A chat that loses the race cannot see the winner's
+        row in its snapshot, so it keeps only the payload and resolves it again when its lead is
+        created, in a later transaction.
+        """
+        for conversation in self.filtered(lambda c: c.start_payload and not (c.source_id and c.campaign_id)):
+            source_name, _sep, campaign_name = conversation.start_payload.partition("__")
+            vals = {}
+            for field, model, name in (("source_id", "utm.source", source_name),
+                                       ("campaign_id", "utm.campaign", campaign_name)):
+                name = (name or "").replace("_", " ").strip()[:64]
+                if name and not conversation[field]:
+                    record_id = self._chatbot_utm_id(model, name)
+                    if record_id:
+                        vals[field] = record_id
+            if vals:
+                conversation.write(vals)
+
+    @api.model
+    def _chatbot_utm_id(self, model, name):
+        """Id of the utm.source / utm.campaign called `name`, created if needed.
+
+        The record is created by ``INSERT ... ON CONFLICT DO NOTHING`` in a separate READ COMMITTED
+        transaction (so simultaneous first uses of a new deep link neither fail nor log errors).
+        The current transaction may not see it yet (its snapshot is older): then None is
+        returned and the payload is resolved again when the lead is created.
+        """
+        Model = self.env[model].sudo().with_context(active_test=False)
+        record = Model.search([("name", "=ilike", name)], limit=1)
+        if record:
+            return record.id
+        if model == "utm.source":
+            query = SQL(
+                """INSERT INTO utm_source (name, create_uid, write_uid, create_date, write_date)
+                   VALUES (%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+                   ON CONFLICT (name) DO NOTHING""", name, self.env.uid, self.env.uid)
+        else:
+            stage = self.env["utm.stage"].sudo().search([], limit=1)
+            query = SQL(
+                """INSERT INTO utm_campaign (name, title, user_id, stage_id, is_auto_campaign, active,
+                                            create_uid, write_uid, create_date, write_date)
+                   VALUES (%s, %s, %s, %s, true, true, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+                   ON CONFLICT (name) DO NOTHING""",
+                name, json.dumps({"en_US": name}), self.env.uid, stage.id, self.env.uid, self.env.uid)
+        if self.env.registry.in_test_mode():
+            self.env.cr.execute(query)  # tests share one transaction
+        else:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cr.execute(query)
+        Model.invalidate_model(["name"])
+        record = Model.search([("name", "=ilike", name)], limit=1)
+        if not record:
+            _logger.info("Chatbot: %s %r not visible yet, resolved when the lead is created", model, name)
+        return record.id or None
 
     def _chatbot_log_inline(self, text, keyboard):
         """Record a message answered in the webhook response body (already delivered)."""

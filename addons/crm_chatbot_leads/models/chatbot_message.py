@@ -4,13 +4,15 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg2
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import (
-    BACKOFF_BASE, BACKOFF_MAX, DEFAULT_BATCH_SIZE, MAX_ATTEMPTS, PARAM_BATCH_SIZE, PARAM_CHAT_INTERVAL, TELEGRAM_GLOBAL_PER_SECOND,
+    BACKOFF_BASE, BACKOFF_MAX, DEFAULT_BATCH_SIZE, DEFAULT_CRON_BUDGET, PARAM_CRON_BUDGET, MAX_ATTEMPTS, PARAM_BATCH_SIZE, PARAM_CHAT_INTERVAL, TELEGRAM_GLOBAL_PER_SECOND,
     TELEGRAM_PER_CHAT_INTERVAL, VIBER_GLOBAL_PER_SECOND, VIBER_SESSION_HOURS,
 )
 from ..tools.telegram_api import TelegramApiError
@@ -18,7 +20,6 @@ from ..tools.viber_api import ViberApiError
 
 _logger = logging.getLogger(__name__)
 
-MAX_INLINE_WAIT = 1.2  # seconds the cron may sleep to respect the per-chat interval; longer waits are rescheduled
 
 
 class ChatbotMessage(models.Model):
@@ -100,44 +101,117 @@ class ChatbotMessage(models.Model):
 
     @api.model
     def _cron_send_outbound(self):
-        """Send queued messages in bounded batches (convention 7).
+        """Send queued messages (convention 7), keeping the first answer fast.
 
-        Respects Telegram's 1 message/s per chat and ~30/s overall, keeps the order of a chat's
-        messages (a chat whose message failed is skipped for this run), retries transient errors
-        with exponential backoff and stops on permanent ones. Rows are locked with SKIP LOCKED.
+        One run works in passes over the due messages and keeps going while messages keep
+        arriving, within a time budget, so a burst of conversations does not wait for the next
+        cron wake-up. Each message is its own transaction: lock the row (SKIP LOCKED), send, record
+        the outcome, commit — a crash never sends a message twice, and the cron writes nothing but
+        the message row, so it never fights the webhooks over conversations or leads. The lead side
+        (first-response metric, chatter) follows in a second, retryable transaction.
+
+        Rules: Telegram's 1 message/s per chat (a chat inside its interval is skipped in this
+        pass, never slept on while others wait) and ~30/s per bot; a chat's messages stay in
+        order; transient errors are retried with exponential backoff, permanent ones stop.
+
+        :return: number of messages handled (sent, failed, cancelled or rescheduled)
         """
         ICP = self.env["ir.config_parameter"].sudo()
         batch_size = int(ICP.get_param(PARAM_BATCH_SIZE, DEFAULT_BATCH_SIZE))
         interval = float(ICP.get_param(PARAM_CHAT_INTERVAL, TELEGRAM_PER_CHAT_INTERVAL))
+        deadline = time.monotonic() + float(ICP.get_param(PARAM_CRON_BUDGET, DEFAULT_CRON_BUDGET))
         testing = getattr(threading.current_thread(), "testing", False)
-        self.flush_model(["direction", "state", "next_try"])
-        self.env.cr.execute(SQL(
-            """SELECT id FROM chatbot_message
-                WHERE direction = 'out' AND state = 'queued' AND next_try <= %s
-                ORDER BY next_try, id LIMIT %s FOR UPDATE SKIP LOCKED""",
-            fields.Datetime.now(), batch_size))
-        messages = self.browse([row[0] for row in self.env.cr.fetchall()])
         window = collections.defaultdict(collections.deque)  # bot id -> send times in the last second
-        blocked = set()  # conversations with an earlier message still pending
-        for message in messages:
-            if message.conversation_id.id in blocked:
+        handled = 0
+        started = time.monotonic()
+        timed_out = True
+        while time.monotonic() < deadline:
+            self.flush_model(["direction", "state", "next_try"])
+            # per chat, only its oldest queued message is a candidate (keeps the order; a chat whose
+            # oldest message waits for a retry waits as a whole), with the time of its last send
+            self.env.cr.execute(SQL(
+                """SELECT f.id, f.conversation_id,
+                          (SELECT coalesce(max(s.sent_epoch), 0) FROM chatbot_message s
+                            WHERE s.conversation_id = f.conversation_id AND s.direction = 'out'
+                              AND s.state = 'sent')
+                     FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, m.next_try
+                             FROM chatbot_message m
+                            WHERE m.direction = 'out' AND m.state = 'queued'
+                            ORDER BY m.conversation_id, m.id) f
+                    WHERE f.next_try <= %(now)s
+                    ORDER BY f.next_try, f.id LIMIT %(limit)s""",
+                now=fields.Datetime.now(), limit=batch_size))
+            candidates = self.env.cr.fetchall()
+            handled_before = handled
+            next_wait = None
+            for message_id, _conversation_id, last_sent in candidates:
+                wait = last_sent + interval - time.time()
+                if wait > 0:
+                    next_wait = wait if next_wait is None else min(next_wait, wait)
+                    continue
+                try:
+                    self.env.cr.execute(SQL(
+                        "SELECT id FROM chatbot_message WHERE id = %s AND state = 'queued' FOR UPDATE SKIP LOCKED",
+                        message_id))
+                    if not self.env.cr.fetchone():
+                        continue
+                    message = self.browse(message_id)
+                    outcome = message._chatbot_send_one(window)
+                    handled += 1
+                    if not testing:
+                        # the send is an external side effect: persist its outcome at once
+                        self.env.cr.commit()
+                        self.env.invalidate_all()  # new snapshot: drop values read in the previous one
+                except psycopg2.errors.SerializationFailure:
+                    # the row changed since this transaction's snapshot: nothing was sent, try next pass
+                    self.env.cr.rollback()
+                    self.env.invalidate_all()
+                    continue
+                if outcome == "sent":
+                    self._chatbot_run_after_sent(message, testing)
+            if handled > handled_before:
+                continue  # more due work: the next message of served chats, new arrivals
+            if next_wait is not None:
+                time.sleep(min(next_wait, 1.0) + 0.01)
                 continue
-            outcome = message._chatbot_send_one(window, interval)
-            if outcome in ("retry", "deferred"):
-                blocked.add(message.conversation_id.id)
-            if not testing:
-                # each send is an external side effect: persist its outcome at once so a crash
-                # later in the batch never re-sends it
-                self.env.cr.commit()
-        if len(messages) >= batch_size:
-            self._chatbot_trigger_send()
-        pending = self.search([("direction", "=", "out"), ("state", "=", "queued")], order="next_try", limit=1)
+            timed_out = False
+            break
+        self._chatbot_catch_up_after_sent(testing)
+        if handled:
+            _logger.info("Chatbot: %s outbound messages handled in %.1fs", handled, time.monotonic() - started)
+        if timed_out:
+            self._chatbot_trigger_send()  # budget spent with work left: run again at once
+        pending = self.search([("direction", "=", "out"), ("state", "=", "queued"),
+                               ("next_try", ">", fields.Datetime.now())], order="next_try", limit=1)
         if pending:
-            self._chatbot_trigger_send(max(pending.next_try, fields.Datetime.now()))
-        return len(messages)
+            self._chatbot_trigger_send(pending.next_try)  # next retry
+        return handled
 
-    def _chatbot_send_one(self, window, interval=TELEGRAM_PER_CHAT_INTERVAL):
-        """Send one queued message. :return: ``sent``, ``retry``, ``deferred``, ``failed`` or ``cancelled``"""
+    @api.model
+    def _chatbot_run_after_sent(self, message, testing):
+        """Lead side of a sent message in its own transaction; on a conflict with a webhook
+        writing the same lead it is left for :meth:`_chatbot_catch_up_after_sent`."""
+        try:
+            message._chatbot_after_sent()
+            if not testing:
+                self.env.cr.commit()
+        except psycopg2.errors.SerializationFailure:
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            _logger.info("Chatbot message %s: chatter/metrics postponed (concurrent update)", message.id)
+
+    @api.model
+    def _chatbot_catch_up_after_sent(self, testing, limit=200):
+        late = self.search([("direction", "=", "out"), ("state", "=", "sent"), ("kind", "!=", "callback"),
+                            ("lead_id", "!=", False), ("mail_message_id", "=", False)], limit=limit)
+        for message in late:
+            self._chatbot_run_after_sent(message, testing)
+
+    def _chatbot_send_one(self, window):
+        """Send one queued message; writes only this message.
+
+        :return: ``sent``, ``retry``, ``failed`` or ``cancelled``
+        """
         self.ensure_one()
         conversation = self.conversation_id
         bot = self.bot_id
@@ -150,13 +224,6 @@ class ChatbotMessage(models.Model):
                 self.write({"state": "cancelled",
                             "error": "Outside Viber's 24-hour session and paid messages are disabled on this bot"})
                 return "cancelled"
-        # per-chat interval
-        wait = conversation.last_sent_epoch + interval - time.time()
-        if wait > MAX_INLINE_WAIT:
-            self.next_try = fields.Datetime.now() + timedelta(seconds=wait)
-            return "deferred"
-        if wait > 0:
-            time.sleep(wait)
         # global rate per bot
         limit = TELEGRAM_GLOBAL_PER_SECOND if bot.channel == "telegram" else VIBER_GLOBAL_PER_SECOND
         sends = window[bot.id]
@@ -176,11 +243,9 @@ class ChatbotMessage(models.Model):
             _logger.exception("Chatbot message %s could not be sent", self.id)
             self.write({"state": "failed", "error": str(error)[:1000], "attempts": self.attempts + 1})
             return "failed"
-        now_epoch = time.time()
-        self.write({"state": "sent", "sent_date": fields.Datetime.now(), "sent_epoch": now_epoch,
-                    "external_id": external_id or self.external_id, "error": False, "attempts": self.attempts + 1})
-        conversation.last_sent_epoch = now_epoch
-        self._chatbot_after_sent()
+        self.write({"state": "sent", "sent_date": fields.Datetime.now(), "sent_epoch": time.time(),
+                    "external_id": external_id or self.external_id, "error": False, "attempts": self.attempts + 1,
+                    "lead_id": (self.lead_id or conversation.lead_id).id or False})
         return "sent"
 
     def _chatbot_call_api(self, api):

@@ -1,11 +1,15 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
 KEEP_DAYS = 30
+PG_CONCURRENCY_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable,
+                         psycopg2.errors.DeadlockDetected)
 
 
 class ChatbotUpdate(models.Model):
@@ -42,6 +46,10 @@ class ChatbotUpdate(models.Model):
                     result = Conversation._chatbot_handle_telegram(self, parsed)
                 else:
                     result = Conversation._chatbot_handle_viber(self, parsed)
+        except PG_CONCURRENCY_ERRORS:
+            # another transaction (the sending cron, a parallel update of the same lead) changed
+            # what we touched: let Odoo roll back and replay the whole request, update included
+            raise
         except Exception as error:  # noqa: BLE001 - recorded on the update, the webhook still answers 200
             _logger.exception("Chatbot update %s (bot %s) failed", self.external_id, self.bot_id.id)
             self.write({"state": "error", "error": str(error)[:2000]})

@@ -51,6 +51,7 @@ class CrmLead(models.Model):
         :return: dict for ``crm.lead.create``
         """
         bot = conversation.bot_id
+        conversation._chatbot_resolve_utm()
         labels = dict(conversation._fields["channel"]._description_selection(self.env))
         first_line = (text or "").strip().splitlines()[0][:80] if (text or "").strip() else ""
         who = conversation.customer_name or conversation.chat_id
@@ -86,12 +87,15 @@ class CrmLead(models.Model):
         :return: (lead, created)
         """
         lead = self._chatbot_open_lead(conversation)
-        pending = conversation.message_ids.filtered(lambda m: not m.lead_id)
+        # queued bot messages are the sending cron's: it links them to the lead when it sends them
+        pending = conversation.message_ids.filtered(lambda m: not m.lead_id and m.state != "queued")
         if lead:
             lead.description = (lead.description or Markup()) + plaintext2html(text or "")
             created = False
         else:
-            lead = self.with_context(mail_create_nosubscribe=True).create(
+            # one notification for the salesperson: the activity below (not also the assignment mail)
+            lead = self.with_context(mail_create_nosubscribe=True, mail_create_nolog=True,
+                                     mail_auto_subscribe_no_notify=True).create(
                 self._prepare_lead_values_from_chat(conversation, text))
             created = True
             inbound = pending.filtered(lambda m: m.direction == "in")
