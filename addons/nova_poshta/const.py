@@ -39,5 +39,5 @@ STATUS_MAPPING = {
     "returned": ("105",),
 }
 STATE_BY_CODE = {code: state for state, codes in STATUS_MAPPING.items() for code in codes}
-OPEN_STATES = ("created", "in_transit", "at_branch", "unknown")
+OPEN_STATES = ("created", "in_transit", "at_branch", "refused", "unknown")  # refused parcels travel back
 COD_PAID_CODES = ("11",)

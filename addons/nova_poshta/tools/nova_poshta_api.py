@@ -191,6 +191,26 @@ class NovaPoshtaApi:
             out.extend(data)
         return out
 
+    def print_pdf(self, kind, document_refs, print_url):
+        """GET a printed form ('printDocument' or 'printMarking100x100') for several documents -> PDF bytes.
+
+        The print service takes the key in the URL: it is never logged.
+        """
+        url = f"{print_url.rstrip('/')}/orders/{kind}/orders[]/{','.join(document_refs)}/type/pdf/apiKey/{self.api_key}"
+        start = time.monotonic()
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.Timeout as error:
+            raise NovaPoshtaError("Nova Poshta did not answer in time", "timeout", retryable=True) from error
+        except requests.RequestException as error:
+            raise NovaPoshtaError("Nova Poshta is unreachable", "network", retryable=True) from error
+        finally:
+            self.calls += 1
+            self.seconds += time.monotonic() - start
+        if response.status_code != 200 or not response.content.startswith(b"%PDF"):
+            raise NovaPoshtaError("Nova Poshta could not print the documents (check the API key)", "print")
+        return response.content
+
     def insert_scan_sheet(self, document_refs, date=None):
         """ScanSheet.insertDocuments -> dict with Ref and Number of the registry."""
         props = {"DocumentRefs": list(document_refs)}
