@@ -10,7 +10,10 @@
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/delivery_carrier_views.xml",
+        "views/stock_picking_views.xml",
+        "views/res_partner_views.xml",
         "views/nova_poshta_city_views.xml",
         "views/nova_poshta_menus.xml",
     ],

@@ -1,2 +1,5 @@
 from . import delivery_carrier
 from . import nova_poshta_city
+from . import res_partner
+from . import sale_order
+from . import stock_picking

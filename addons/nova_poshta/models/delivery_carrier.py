@@ -1,4 +1,16 @@
-from odoo import fields, models
+import logging
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from .. import const
+from ..tools.nova_poshta_api import NovaPoshtaApi, NovaPoshtaError, normalize_phone
+
+_logger = logging.getLogger(__name__)
 
 
 class DeliveryCarrier(models.Model):
@@ -11,3 +23,323 @@ class DeliveryCarrier(models.Model):
     nova_poshta_api_key = fields.Char(
         string="Nova Poshta API Key", groups="base.group_system", copy=False
     )
+    nova_poshta_key_expiry = fields.Date(
+        string="API Key Expiry", help="Shown as a warning on the carrier 30 days before the key expires."
+    )
+    nova_poshta_key_warning = fields.Char(compute="_compute_nova_poshta_key_warning")
+    nova_poshta_sender_ref = fields.Char(string="Sender Counterparty Ref", copy=False)
+    nova_poshta_contact_ref = fields.Char(string="Sender Contact Ref", copy=False)
+    nova_poshta_sender_name = fields.Char(string="Sender", copy=False)
+    nova_poshta_sender_phone = fields.Char(string="Sender Phone")
+    nova_poshta_sender_city_id = fields.Many2one("nova_poshta.city", string="Sender City")
+    nova_poshta_sender_warehouse_id = fields.Many2one(
+        "nova_poshta.warehouse", string="Sender Branch",
+        domain="[('city_id', '=', nova_poshta_sender_city_id)]",
+    )
+    nova_poshta_payer_type = fields.Selection(const.PAYER_TYPES, string="Payer", default="Recipient")
+    nova_poshta_payment_method = fields.Selection(const.PAYMENT_METHODS, string="Payment Method", default="Cash")
+    nova_poshta_cargo_type = fields.Selection(const.CARGO_TYPES, string="Cargo Type", default="Parcel")
+    nova_poshta_service_type = fields.Selection(
+        const.SERVICE_TYPES, string="Service Type", default="WarehouseWarehouse"
+    )
+    nova_poshta_cod_mode = fields.Selection(
+        [("none", "No cash on delivery"), ("backward", "Cash on delivery (money transfer)"),
+         ("afterpayment", "Payment control (to the sender's account)")],
+        string="Cash on Delivery", default="none", required=True,
+    )
+    nova_poshta_default_weight = fields.Float(string="Default Weight (kg)", default=1.0)
+    nova_poshta_default_length = fields.Integer(string="Default Length (cm)", default=30)
+    nova_poshta_default_width = fields.Integer(string="Default Width (cm)", default=20)
+    nova_poshta_default_height = fields.Integer(string="Default Height (cm)", default=10)
+    nova_poshta_description = fields.Char(string="Cargo Description", default="Товари", translate=False)
+
+    @api.depends("nova_poshta_key_expiry")
+    def _compute_nova_poshta_key_warning(self):
+        today = fields.Date.context_today(self)
+        for carrier in self:
+            expiry = carrier.nova_poshta_key_expiry
+            carrier.nova_poshta_key_warning = (
+                self.env._("The Nova Poshta API key expires on %(date)s: generate a new one in the Nova Poshta cabinet.",
+                           date=expiry)
+                if expiry and expiry - today <= timedelta(days=30) else False
+            )
+
+    @api.constrains("nova_poshta_default_weight", "nova_poshta_default_length", "nova_poshta_default_width",
+                    "nova_poshta_default_height")
+    def _check_nova_poshta_defaults(self):
+        for carrier in self.filtered(lambda c: c.delivery_type == "nova_poshta"):
+            if carrier.nova_poshta_default_weight < 0.1:
+                raise ValidationError(self.env._("Nova Poshta: the default weight must be at least 0.1 kg."))
+            if min(carrier.nova_poshta_default_length, carrier.nova_poshta_default_width,
+                   carrier.nova_poshta_default_height) <= 0:
+                raise ValidationError(self.env._("Nova Poshta: default dimensions must be positive."))
+
+    # -- client factory and error mapping -----------------------------------------------
+    def _nova_poshta_api(self):
+        self.ensure_one()
+        key = self.sudo().nova_poshta_api_key
+        if not key:
+            raise UserError(self.env._("Nova Poshta: set the API key on the carrier %(name)s.", name=self.name))
+        params = self.env["ir.config_parameter"].sudo()
+        url = params.get_param("nova_poshta.api_url") or const.API_URL
+        timeout = float(params.get_param("nova_poshta.timeout") or const.DEFAULT_TIMEOUT)
+        carrier = self
+
+        def log_call(model, method, request, result, seconds):
+            if carrier.debug_logging:
+                carrier.log_xml(f"{model}.{method} ({seconds:.3f}s)\n{request}\n{result}", f"nova_poshta_{method}")
+
+        return NovaPoshtaApi(key, url=url, timeout=timeout, on_call=log_call)
+
+    def _nova_poshta_error_message(self, error):
+        """Translated message for a NovaPoshtaError, naming the field to fix when known."""
+        field = const.ERROR_FIELDS.get(error.code or "")
+        messages = {
+            "nova_poshta_api_key": self.env._("check the API key on the carrier"),
+            "partner_id": self.env._("check the recipient's first and last name"),
+            "scheduled_date": self.env._("the shipping date cannot be in the past"),
+        }
+        if error.code == "timeout":
+            return self.env._("Nova Poshta did not answer in time. Nothing was lost: try again in a minute.")
+        if error.code in ("network", "malformed") or (error.code or "").startswith("http_"):
+            return self.env._("Nova Poshta is unreachable right now (%(detail)s). Try again later.",
+                              detail=error.message)
+        if field:
+            return self.env._("Nova Poshta: %(message)s (%(hint)s).", message=error.message, hint=messages[field])
+        return self.env._("Nova Poshta: %(message)s", message=error.message)
+
+    def action_nova_poshta_test_connection(self):
+        self.ensure_one()
+        try:
+            senders = self._nova_poshta_api().get_counterparties("Sender")
+            if senders and not self.nova_poshta_sender_ref:
+                contacts = self._nova_poshta_api().get_contact_persons(senders[0]["Ref"])
+                self.write({
+                    "nova_poshta_sender_ref": senders[0]["Ref"],
+                    "nova_poshta_sender_name": senders[0].get("Description"),
+                    "nova_poshta_contact_ref": contacts[0]["Ref"] if contacts else False,
+                    "nova_poshta_sender_phone": self.nova_poshta_sender_phone
+                    or (contacts[0].get("Phones") if contacts else False),
+                })
+        except NovaPoshtaError as error:
+            raise UserError(self._nova_poshta_error_message(error)) from error
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {"type": "success", "title": self.env._("Nova Poshta"),
+                       "message": self.env._("Connection works. Sender: %(sender)s",
+                                             sender=self.nova_poshta_sender_name or "-")},
+        }
+
+    # -- rate ----------------------------------------------------------------------------
+    def nova_poshta_rate_shipment(self, order):
+        self.ensure_one()
+        city = order.partner_shipping_id.nova_poshta_city_id
+        if not self.nova_poshta_sender_city_id:
+            return self._nova_poshta_rate_error(self.env._("Nova Poshta: set the sender city on the carrier."))
+        if not city:
+            return self._nova_poshta_rate_error(
+                self.env._("Nova Poshta: choose the recipient's city on the delivery address."))
+        weight = max(order._get_estimated_weight() or 0.0, self.nova_poshta_default_weight)
+        props = {
+            "CitySender": self.nova_poshta_sender_city_id.ref, "CityRecipient": city.ref,
+            "Weight": round(weight, 3), "ServiceType": self.nova_poshta_service_type,
+            "Cost": round(order.amount_untaxed, 2), "CargoType": self.nova_poshta_cargo_type, "SeatsAmount": 1,
+        }
+        if self.nova_poshta_cod_mode == "backward":
+            props["RedeliveryCalculate"] = {"CargoType": "Money", "Amount": round(order.amount_total, 2)}
+        try:
+            api = self._nova_poshta_api()
+            price = api.get_document_price(props)
+            date = api.get_delivery_date({
+                "DateTime": fields.Date.context_today(self).strftime("%d.%m.%Y"),
+                "ServiceType": self.nova_poshta_service_type,
+                "CitySender": props["CitySender"], "CityRecipient": props["CityRecipient"],
+            })
+        except (NovaPoshtaError, UserError) as error:
+            message = self._nova_poshta_error_message(error) if isinstance(error, NovaPoshtaError) else str(error)
+            return self._nova_poshta_rate_error(message)
+        amount = float(price.get("Cost") or 0) + float(price.get("CostRedelivery") or 0)
+        currency = self.env.ref("base.UAH", raise_if_not_found=False) or order.company_id.currency_id
+        if currency != order.currency_id:
+            amount = currency._convert(amount, order.currency_id, order.company_id, fields.Date.today())
+        return {
+            "success": True, "price": amount, "error_message": False,
+            "warning_message": self.env._("Expected delivery: %(date)s", date=date) if date else False,
+            "nova_poshta_delivery_date": date,
+        }
+
+    def _nova_poshta_rate_error(self, message):
+        return {"success": False, "price": 0.0, "error_message": message, "warning_message": False}
+
+    # -- send ------------------------------------------------------------------------------
+    def nova_poshta_send_shipping(self, pickings):
+        return [self._nova_poshta_send_one(picking) for picking in pickings]
+
+    def _nova_poshta_lock_picking(self, picking):
+        try:
+            self.env.cr.execute(SQL("SELECT id FROM stock_picking WHERE id = %s FOR UPDATE NOWAIT", picking.id))
+        except psycopg2.errors.LockNotAvailable as error:
+            raise UserError(self.env._(
+                "Nova Poshta: the waybill for %(picking)s is being created right now. Wait a moment.",
+                picking=picking.name)) from error
+        picking.invalidate_recordset()
+
+    def _nova_poshta_check_picking(self, picking):
+        """Validate what Nova Poshta needs before any call; return (phone, first, last, weight)."""
+        partner = picking.partner_id
+        errors = []
+        if not (self.nova_poshta_sender_ref and self.nova_poshta_contact_ref and self.nova_poshta_sender_city_id):
+            errors.append(self.env._("the carrier has no sender: press 'Test connection' on the carrier"))
+        if self.nova_poshta_service_type.startswith("Warehouse") and not self.nova_poshta_sender_warehouse_id:
+            errors.append(self.env._("the carrier has no sender branch"))
+        if not picking.nova_poshta_city_id:
+            errors.append(self.env._("the recipient city is missing"))
+        if self.nova_poshta_service_type.endswith("Warehouse") and not picking.nova_poshta_warehouse_id:
+            errors.append(self.env._("the recipient branch is missing"))
+        if self.nova_poshta_service_type.endswith("Doors") and not partner.street:
+            errors.append(self.env._("the recipient street is missing"))
+        phone = normalize_phone(partner.mobile or partner.phone)
+        if not phone:
+            errors.append(self.env._("the recipient needs a Ukrainian mobile phone (+380...)"))
+        names = (partner.name or "").split()
+        if len(names) < 2:
+            errors.append(self.env._("the recipient needs a first and a last name"))
+        weight = picking.shipping_weight or picking.weight or self.nova_poshta_default_weight
+        if picking.nova_poshta_warehouse_id.max_weight and weight > picking.nova_poshta_warehouse_id.max_weight:
+            errors.append(self.env._("the parcel (%(weight)s kg) is heavier than the branch accepts (%(max)s kg)",
+                                     weight=weight, max=picking.nova_poshta_warehouse_id.max_weight))
+        if errors:
+            raise UserError(self.env._("Nova Poshta cannot create the waybill for %(picking)s: %(errors)s.",
+                                       picking=picking.name, errors="; ".join(errors)))
+        last, first = names[0], names[1]
+        return phone, first, last, max(weight, 0.1)
+
+    def _nova_poshta_seats(self, picking, weight):
+        packages = picking.move_line_ids.result_package_id
+        seats = []
+        for package in packages:
+            ptype = package.package_type_id
+            seats.append({
+                "volumetricLength": ptype.packaging_length / 10 if ptype.packaging_length else self.nova_poshta_default_length,
+                "volumetricWidth": ptype.width / 10 if ptype.width else self.nova_poshta_default_width,
+                "volumetricHeight": ptype.height / 10 if ptype.height else self.nova_poshta_default_height,
+                "weight": round(package.shipping_weight or package.weight or weight / len(packages), 3),
+            })
+        if not seats:
+            seats = [{"volumetricLength": self.nova_poshta_default_length,
+                      "volumetricWidth": self.nova_poshta_default_width,
+                      "volumetricHeight": self.nova_poshta_default_height, "weight": round(weight, 3)}]
+        for seat in seats:
+            seat["volumetricVolume"] = round(
+                seat["volumetricLength"] * seat["volumetricWidth"] * seat["volumetricHeight"] / 1_000_000, 4)
+        return seats
+
+    def _prepare_nova_poshta_document_vals(self, picking, recipient, contact, phone, weight):
+        seats = self._nova_poshta_seats(picking, weight)
+        value = picking.sale_id.amount_untaxed if picking.sale_id else sum(
+            m.product_id.lst_price * m.quantity for m in picking.move_ids)
+        vals = {
+            "PayerType": self.nova_poshta_payer_type, "PaymentMethod": self.nova_poshta_payment_method,
+            "DateTime": max(picking.scheduled_date.date(), fields.Date.context_today(self)).strftime("%d.%m.%Y"),
+            "CargoType": self.nova_poshta_cargo_type, "ServiceType": self.nova_poshta_service_type,
+            "Weight": round(sum(s["weight"] for s in seats), 3), "SeatsAmount": len(seats), "OptionsSeat": seats,
+            "VolumeGeneral": round(sum(s["volumetricVolume"] for s in seats), 4),
+            "Description": self.nova_poshta_description or picking.name, "Cost": round(max(value, 1), 2),
+            "CitySender": self.nova_poshta_sender_city_id.ref, "Sender": self.nova_poshta_sender_ref,
+            "SenderAddress": self.nova_poshta_sender_warehouse_id.ref, "ContactSender": self.nova_poshta_contact_ref,
+            "SendersPhone": normalize_phone(self.nova_poshta_sender_phone) or "",
+            "CityRecipient": picking.nova_poshta_city_id.ref, "Recipient": recipient,
+            "RecipientAddress": picking.nova_poshta_warehouse_id.ref, "ContactRecipient": contact,
+            "RecipientsPhone": phone, "InfoRegClientBarcodes": self._nova_poshta_client_ref(picking),
+        }
+        if picking.nova_poshta_cod_amount > 0:
+            if self.nova_poshta_cod_mode == "afterpayment":
+                vals["AfterpaymentOnGoodsCost"] = round(picking.nova_poshta_cod_amount, 2)
+            else:
+                vals["BackwardDeliveryData"] = [{"PayerType": "Recipient", "CargoType": "Money",
+                                                 "RedeliveryString": str(round(picking.nova_poshta_cod_amount, 2))}]
+        return vals
+
+    @staticmethod
+    def _nova_poshta_client_ref(picking):
+        """Our reference on the waybill (InfoRegClientBarcodes): the same on every attempt for a picking."""
+        return f"{picking.name}/{picking.id}"
+
+    def _nova_poshta_side_cursor(self):
+        # HttpCase/tests share the test cursor; otherwise a fresh connection that commits on its own
+        return self.env.registry.cursor()
+
+    def _nova_poshta_mark_attempt(self, picking):
+        """Record, in its own committed transaction, that we are about to ask NP for a waybill.
+
+        If the answer is lost (timeout) after NP created the document, the business transaction rolls
+        back but this record survives, so the next attempt looks the document up instead of creating a
+        second one. The table has no foreign key: the picking row is locked by the business transaction.
+        """
+        with self._nova_poshta_side_cursor() as cr:
+            cr.execute(SQL(
+                "INSERT INTO nova_poshta_attempt (picking_key, client_ref, create_date, write_date) "
+                "VALUES (%s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
+                picking.id, self._nova_poshta_client_ref(picking)))
+
+    def _nova_poshta_was_attempted(self, picking):
+        with self._nova_poshta_side_cursor() as cr:
+            cr.execute(SQL("SELECT 1 FROM nova_poshta_attempt WHERE picking_key = %s LIMIT 1", picking.id))
+            return bool(cr.fetchone())
+
+    def _nova_poshta_find_existing(self, api, picking):
+        if not self._nova_poshta_was_attempted(picking):
+            return None
+        client_ref = self._nova_poshta_client_ref(picking)
+        today = fields.Date.context_today(self)
+        for doc in api.list_documents((today - timedelta(days=2)).strftime("%d.%m.%Y"),
+                                      (today + timedelta(days=7)).strftime("%d.%m.%Y")):
+            if doc.get("InfoRegClientBarcodes") == client_ref:
+                return doc
+        return None
+
+    def _nova_poshta_send_one(self, picking):
+        self._nova_poshta_lock_picking(picking)
+        if picking.nova_poshta_document_ref:  # double click, or already sent: never a second waybill
+            return {"exact_price": picking.nova_poshta_cost, "tracking_number": picking.nova_poshta_number}
+        phone, first, last, weight = self._nova_poshta_check_picking(picking)
+        api = self._nova_poshta_api()
+        try:
+            document = self._nova_poshta_find_existing(api, picking)
+            if not document:
+                self._nova_poshta_mark_attempt(picking)
+                recipient, contact = api.save_recipient(first, last, phone, email=picking.partner_id.email or "")
+                document = api.save_document(
+                    self._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
+        except NovaPoshtaError as error:
+            raise UserError(self._nova_poshta_error_message(error)) from error
+        cost = float(document.get("CostOnSite") or 0)
+        estimated = document.get("EstimatedDeliveryDate")
+        picking.write({
+            "nova_poshta_client_ref": self._nova_poshta_client_ref(picking),
+            "nova_poshta_document_ref": document["Ref"],
+            "nova_poshta_number": document["IntDocNumber"],
+            "nova_poshta_cost": cost,
+            "nova_poshta_estimated_date": estimated and fields.Date.to_date(
+                "-".join(reversed(estimated.split(".")))),
+            "nova_poshta_state": "created",
+            "nova_poshta_status_code": "1",
+        })
+        return {"exact_price": cost, "tracking_number": document["IntDocNumber"]}
+
+    # -- tracking link, cancel ----------------------------------------------------------
+    def nova_poshta_get_tracking_link(self, picking):
+        return f"https://novaposhta.ua/tracking/?cargo_number={picking.carrier_tracking_ref or ''}"
+
+    def nova_poshta_cancel_shipment(self, pickings):
+        for picking in pickings.filtered("nova_poshta_document_ref"):
+            try:
+                self._nova_poshta_api().delete_document(picking.nova_poshta_document_ref)
+            except NovaPoshtaError as error:
+                raise UserError(self._nova_poshta_error_message(error)) from error
+            picking.message_post(body=self.env._("Nova Poshta waybill %(number)s deleted.",
+                                                 number=picking.nova_poshta_number))
+            picking.write({
+                "nova_poshta_document_ref": False, "nova_poshta_number": False, "nova_poshta_state": "deleted",
+                "nova_poshta_client_ref": False, "carrier_tracking_ref": False,
+            })

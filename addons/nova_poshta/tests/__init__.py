@@ -1,1 +1,2 @@
 from . import test_nova_poshta_carrier
+from . import test_nova_poshta_tracking

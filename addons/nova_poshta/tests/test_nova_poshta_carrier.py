@@ -1,16 +1,152 @@
-from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from tests.fakes.base import Fault
+
+from .common import KEY, NovaPoshtaCommon
 
 
 @tagged("post_install", "-at_install")
-class TestNovaPoshtaCarrier(TransactionCase):
+class TestNovaPoshtaCarrier(NovaPoshtaCommon):
     def test_api_key_is_system_only(self):
-        product = self.env["product.product"].create({"name": "NP shipping", "type": "service"})
-        carrier = self.env["delivery.carrier"].create(
-            {"name": "Nova Poshta", "delivery_type": "nova_poshta", "product_id": product.id,
-             "nova_poshta_api_key": "k" * 32}
-        )
         user = new_test_user(self.env, "np_stock_user", groups="stock.group_stock_user")
-        self.assertEqual(carrier.with_user(user).delivery_type, "nova_poshta")
+        self.assertEqual(self.carrier.with_user(user).delivery_type, "nova_poshta")
         with self.assertRaises(AccessError):
-            carrier.with_user(user).read(["nova_poshta_api_key"])
+            self.carrier.with_user(user).read(["nova_poshta_api_key"])
+
+    def test_directories_synced_and_searchable(self):
+        self.assertEqual(len(self.City.search([])), 2)
+        locker = self.Warehouse.search([("ref", "=", "wh-lviv-locker")])
+        self.assertEqual((locker.category, locker.max_weight, locker.city_id), ("postomat", 20.0, self.lviv))
+        self.assertEqual(self.Warehouse.name_search("5")[0][0], self.Warehouse.search([("number", "=", "5")]).id)
+        # a branch that disappears from Nova Poshta is archived, and comes back when it reappears
+        self.fake.warehouses.pop("wh-lviv-locker")
+        self.env["nova_poshta.city"]._nova_poshta_sync(self.carrier)
+        self.assertFalse(locker.active)
+        self.assertEqual(self.carrier.nova_poshta_sender_ref, "sender-ref")
+
+    def test_rate_shipment(self):
+        order = self.env["sale.order"].create({
+            "partner_id": self.customer.id,
+            "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 3})],
+        })
+        result = self.carrier.rate_shipment(order)
+        self.assertTrue(result["success"], result)
+        # fake: 70 + 10/kg above 2 kg (3.6 kg) + COD fee 20 + 2% of the total
+        cod_fee = round(20 + 0.02 * order.amount_total, 2)
+        uah = self.env.ref("base.UAH")
+        expected = uah._convert(70 + 16 + cod_fee, order.currency_id, order.company_id, order.date_order.date())
+        self.assertAlmostEqual(result["price"], expected, places=2)
+        self.assertIn("2026-11-25", result["warning_message"])
+        call = self.fake.calls("getDocumentPrice")[-1]["methodProperties"]
+        self.assertEqual((call["CitySender"], call["CityRecipient"]), ("city-kyiv", "city-lviv"))
+        self.assertAlmostEqual(call["Weight"], 3.6)
+
+    def test_rate_errors_come_back_as_data(self):
+        order = self.env["sale.order"].create({
+            "partner_id": self.env["res.partner"].create({"name": "No City"}).id,
+            "order_line": [(0, 0, {"product_id": self.product.id})],
+        })
+        result = self.carrier.rate_shipment(order)
+        self.assertFalse(result["success"])
+        self.assertIn("city", result["error_message"])
+        self.fake.fail_next(Fault.server_error(503))
+        order.partner_id.nova_poshta_city_id = self.lviv
+        result = self.carrier.rate_shipment(order)
+        self.assertFalse(result["success"])
+        self.assertIn("unreachable", result["error_message"])
+
+    def test_validation_creates_one_waybill(self):
+        order = self._order(qty=2)
+        picking = order.picking_ids
+        self._validate(picking)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(len(self.fake.documents), 1)
+        [document] = self.fake.documents.values()
+        self.assertEqual(picking.carrier_tracking_ref, document["IntDocNumber"])
+        self.assertEqual(picking.nova_poshta_number, document["IntDocNumber"])
+        self.assertEqual(picking.nova_poshta_state, "created")
+        self.assertEqual(str(picking.nova_poshta_estimated_date), "2026-11-25")
+        self.assertEqual(document["RecipientsPhone"], "380671234567")
+        self.assertEqual(document["RecipientAddress"], "wh-lviv-5")
+        self.assertEqual(document["SenderAddress"], "wh-kyiv-1")
+        self.assertEqual(document["BackwardDeliveryData"][0]["RedeliveryString"], str(round(order.amount_total, 2)))
+        self.assertEqual(document["SeatsAmount"], 1)
+        self.assertAlmostEqual(document["Weight"], 2.4)
+        self.assertEqual(document["InfoRegClientBarcodes"], f"{picking.name}/{picking.id}")
+        self.assertEqual(picking.nova_poshta_client_ref, f"{picking.name}/{picking.id}")
+        recipient = self.fake.calls("save")[0]["methodProperties"]
+        self.assertEqual((recipient["LastName"], recipient["FirstName"]), ("Петренко", "Олена"))
+        # double click / batch action again: no second waybill
+        with self.assertRaises(UserError):
+            picking.action_nova_poshta_create_waybills()
+        self.carrier.send_shipping(picking)
+        self.assertEqual(len(self.fake.documents), 1)
+        self.assertIn(picking.nova_poshta_number, self.carrier.get_tracking_link(picking))
+
+    def test_retry_after_timeout_finds_the_existing_waybill(self):
+        order = self._order()
+        picking = order.picking_ids
+        # Nova Poshta creates the document but the answer is lost: simulate with a request that succeeds
+        # on NP's side while our side sees a timeout
+        original = self.fake.m_InternetDocument_save
+
+        def save_then_timeout(props):
+            original(props)
+            raise TimeoutError
+
+        self.fake.m_InternetDocument_save = save_then_timeout
+        self.addCleanup(setattr, self.fake, "m_InternetDocument_save", original)
+        with self.assertRaises(UserError):
+            self._validate(picking)
+        self.assertEqual(len(self.fake.documents), 1)
+        self.assertTrue(self.carrier._nova_poshta_was_attempted(picking), "the attempt survives the rollback")
+        self.fake.m_InternetDocument_save = original
+        self._validate(picking)
+        self.assertEqual(len(self.fake.documents), 1, "the retry found the waybill instead of creating another")
+        self.assertEqual(picking.nova_poshta_number, next(iter(self.fake.documents.values()))["IntDocNumber"])
+
+    def test_inputs_checked_before_any_call(self):
+        partner = self.env["res.partner"].create({"name": "Олена", "phone": "12345",
+                                                  "nova_poshta_city_id": self.lviv.id})
+        order = self._order(partner=partner)
+        calls = len(self.fake.requests)
+        with self.assertRaises(UserError) as error:
+            self._validate(order.picking_ids)
+        message = str(error.exception)
+        for expected in ("branch", "phone", "first and a last name"):
+            self.assertIn(expected, message)
+        self.assertEqual(len(self.fake.requests), calls)
+
+    def test_error_codes_become_clear_messages(self):
+        order = self._order()
+        self.carrier.sudo().nova_poshta_api_key = "0" * 32
+        with self.assertRaises(UserError) as error:
+            self._validate(order.picking_ids)
+        self.assertIn("API key", str(error.exception))
+        self.carrier.sudo().nova_poshta_api_key = KEY
+        # Odoo's test framework raises HTTP timeouts below 10 s to 10 s: the fake answers after 11 s
+        self.env["ir.config_parameter"].sudo().set_param("nova_poshta.timeout", "1")
+        self.fake.fail_next(Fault.timeout(11))
+        with self.assertRaises(UserError) as error:
+            self._validate(order.picking_ids)
+        self.assertIn("did not answer in time", str(error.exception))
+
+    def test_cancel_and_labels_and_scan_sheet(self):
+        pickings = self._order().picking_ids | self._order().picking_ids
+        for picking in pickings:
+            self._validate(picking)
+        action = pickings.action_nova_poshta_print_labels()
+        attachments = self.env["ir.attachment"].search([("res_model", "=", "stock.picking"),
+                                                         ("res_id", "in", pickings.ids)])
+        self.assertEqual(len(attachments), 4)
+        self.assertTrue(all(a.raw.startswith(b"%PDF") for a in attachments))
+        self.assertIn(f"/web/content/{attachments.sorted('id')[0].id}", action["url"])
+        pickings.action_nova_poshta_scan_sheet()
+        self.assertEqual(set(pickings.mapped("nova_poshta_registry_number")), {"105-00000001"})
+        picking = pickings[0]
+        picking.cancel_shipment()
+        self.assertFalse(picking.nova_poshta_document_ref)
+        self.assertFalse(picking.carrier_tracking_ref)
+        self.assertEqual(len(self.fake.documents), 1)
+

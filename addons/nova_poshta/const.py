@@ -1,0 +1,43 @@
+"""Nova Poshta API 2.0 constants: endpoints, enums, error and status tables."""
+
+API_URL = "https://api.novaposhta.ua/v2.0/json/"
+PRINT_URL = "https://my.novaposhta.ua"
+DEFAULT_TIMEOUT = 30
+DIRECTORY_PAGE_SIZE = 500
+TRACKING_BATCH_SIZE = 100
+
+PAYER_TYPES = [("Sender", "Sender"), ("Recipient", "Recipient"), ("ThirdPerson", "Third person")]
+PAYMENT_METHODS = [("Cash", "Cash"), ("NonCash", "Non-cash")]
+CARGO_TYPES = [("Parcel", "Parcel"), ("Cargo", "Cargo"), ("Documents", "Documents"), ("Pallet", "Pallet")]
+SERVICE_TYPES = [
+    ("WarehouseWarehouse", "Branch to branch"),
+    ("WarehouseDoors", "Branch to door"),
+    ("DoorsWarehouse", "Door to branch"),
+    ("DoorsDoors", "Door to door"),
+]
+
+# errorCode -> field the error is about (used to point the user at the right input)
+ERROR_FIELDS = {
+    "20000200068": "nova_poshta_api_key",
+    "20000200069": "nova_poshta_api_key",
+    "20000201204": "nova_poshta_api_key",
+    "20000100527": "partner_id",
+    "20000201598": "partner_id",
+    "20000400455": "scheduled_date",
+}
+RETRYABLE_ERROR_CODES = {"20000100016", "20000101696"}
+
+# TrackingDocument StatusCode -> normalised state
+STATUS_MAPPING = {
+    "created": ("1", "12"),
+    "deleted": ("2",),
+    "not_found": ("3",),
+    "in_transit": ("4", "41", "5", "6", "101", "104", "111", "112"),
+    "at_branch": ("7", "8"),
+    "delivered": ("9", "10", "11", "106"),
+    "refused": ("102", "103", "108"),
+    "returned": ("105",),
+}
+STATE_BY_CODE = {code: state for state, codes in STATUS_MAPPING.items() for code in codes}
+OPEN_STATES = ("created", "in_transit", "at_branch", "refused", "unknown")  # refused parcels travel back
+COD_PAID_CODES = ("11",)

@@ -1,0 +1,60 @@
+from odoo.tests import tagged
+
+from .common import NovaPoshtaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestNovaPoshtaTracking(NovaPoshtaCommon):
+    def _shipped(self):
+        order = self._order()
+        self._validate(order.picking_ids)
+        return order, order.picking_ids
+
+    def test_status_flow_delivered_with_cod(self):
+        order, picking = self._shipped()
+        self.fake.set_status(picking.nova_poshta_number, 5)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertEqual(picking.nova_poshta_state, "in_transit")
+        self.fake.set_status(picking.nova_poshta_number, 11)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertEqual(picking.nova_poshta_state, "delivered")
+        self.assertTrue(picking.nova_poshta_cod_received)
+        self.assertEqual(picking.nova_poshta_history_ids.mapped("status_code"), ["11", "5"])
+        self.assertTrue(any("was paid out" in (m.body or "") for m in order.message_ids))
+        # no change, no new history line
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertEqual(len(picking.nova_poshta_history_ids), 2)
+
+    def test_refused_then_returned_and_risk(self):
+        _order, picking = self._shipped()
+        self.fake.set_status(picking.nova_poshta_number, 103, UndeliveryReasonsSubtypeDescription="Не підійшов розмір")
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertEqual(picking.nova_poshta_state, "refused")
+        activity = picking.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("Не підійшов розмір", activity.note)
+        self.fake.set_status(picking.nova_poshta_number, 105)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertEqual(picking.nova_poshta_state, "returned")
+        returns = picking.return_ids
+        self.assertEqual(len(returns), 1)
+        self.assertEqual(returns.move_ids.product_id, self.product)
+        # risk: one delivered COD parcel, one returned → 50 %
+        _order2, other = self._shipped()
+        self.fake.set_status(other.nova_poshta_number, 9)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.customer.invalidate_recordset(["nova_poshta_risk"])
+        self.assertEqual(self.customer.nova_poshta_cod_parcels, 2)
+        self.assertAlmostEqual(self.customer.nova_poshta_risk, 50.0)
+        self.assertAlmostEqual(_order2.nova_poshta_risk, 50.0)
+
+    def test_batches_of_100_and_one_bad_row_does_not_block(self):
+        pickings = self.env["stock.picking"]
+        for _i in range(3):
+            pickings |= self._shipped()[1]
+        for picking in pickings:
+            self.fake.set_status(picking.nova_poshta_number, 7)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking(batch_size=2)
+        sizes = [len(c["methodProperties"]["Documents"]) for c in self.fake.calls("getStatusDocuments")]
+        self.assertEqual(sizes, [2, 1])
+        self.assertEqual(set(pickings.mapped("nova_poshta_state")), {"at_branch"})

@@ -1,0 +1,220 @@
+"""Plain-Python client of the Nova Poshta API 2.0 (no ORM).
+
+Every call is a POST of the envelope {apiKey, modelName, calledMethod, methodProperties} to one URL.
+Business errors come back with HTTP 200 and ``success: false``: they are raised as
+:class:`NovaPoshtaError` like transport errors, carrying the first error code and the raw payload.
+"""
+
+import logging
+import time
+
+import requests
+
+from ..const import API_URL, DEFAULT_TIMEOUT, DIRECTORY_PAGE_SIZE, RETRYABLE_ERROR_CODES, TRACKING_BATCH_SIZE
+
+_logger = logging.getLogger(__name__)
+
+
+class NovaPoshtaError(Exception):
+    """A failed Nova Poshta call: `code` is NP's errorCode (or 'http_<status>', 'timeout', 'network')."""
+
+    def __init__(self, message, code=None, payload=None, retryable=False):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.payload = payload
+        self.retryable = retryable
+
+
+def _messages(value):
+    """NP sends errors/warnings as a list of strings, a list of maps or a map: flatten to strings."""
+    if not value:
+        return []
+    if isinstance(value, dict):
+        return [str(v) for v in value.values()]
+    out = []
+    for item in value:
+        out.extend(str(v) for v in item.values()) if isinstance(item, dict) else out.append(str(item))
+    return out
+
+
+def normalize_phone(phone):
+    """'+38 (067) 123-45-67', '0671234567', '380671234567' -> '380671234567'; None if not a UA mobile."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if len(digits) == 10 and digits.startswith("0"):
+        digits = "38" + digits
+    elif len(digits) == 9:
+        digits = "380" + digits
+    if len(digits) == 12 and digits.startswith("380"):
+        return digits
+    return None
+
+
+class NovaPoshtaApi:
+    def __init__(self, api_key, url=API_URL, timeout=DEFAULT_TIMEOUT, session=None, on_call=None):
+        """
+        :param api_key: the key from the NP cabinet
+        :param url: JSON endpoint (overridable for tests and staging)
+        :param timeout: seconds for each HTTP call
+        :param on_call: optional callback(model, method, request, response_or_error, seconds) for logging
+        """
+        self.api_key = api_key
+        self.url = url
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.on_call = on_call
+        self.calls = 0
+        self.seconds = 0.0
+
+    # -- transport -------------------------------------------------------------
+    def call(self, model, method, properties=None):
+        """Call one method; return (data list, warnings list, info). Raises NovaPoshtaError."""
+        payload = {"apiKey": self.api_key, "modelName": model, "calledMethod": method,
+                   "methodProperties": properties or {}}
+        start = time.monotonic()
+        result = None
+        try:
+            try:
+                response = self.session.post(self.url, json=payload, timeout=self.timeout)
+            except requests.Timeout as error:
+                raise NovaPoshtaError("Nova Poshta did not answer in time", "timeout", retryable=True) from error
+            except requests.RequestException as error:
+                raise NovaPoshtaError(f"Nova Poshta is unreachable: {error}", "network", retryable=True) from error
+            if response.status_code != 200:
+                raise NovaPoshtaError(f"Nova Poshta answered HTTP {response.status_code}",
+                                      f"http_{response.status_code}", retryable=response.status_code >= 500)
+            try:
+                result = response.json()
+            except ValueError as error:
+                raise NovaPoshtaError("Nova Poshta sent an unreadable answer", "malformed", retryable=True) from error
+            if not isinstance(result, dict) or "success" not in result:
+                raise NovaPoshtaError("Nova Poshta sent an unexpected answer", "malformed", result, retryable=True)
+            if not result["success"]:
+                errors = _messages(result.get("errors")) or ["Unknown error"]
+                codes = [str(c) for c in result.get("errorCodes") or []]
+                code = codes[0] if codes else None
+                raise NovaPoshtaError("; ".join(errors), code, result, retryable=code in RETRYABLE_ERROR_CODES)
+            return result.get("data") or [], _messages(result.get("warnings")), result.get("info")
+        except NovaPoshtaError as error:
+            result = error
+            raise
+        finally:
+            elapsed = time.monotonic() - start
+            self.calls += 1
+            self.seconds += elapsed
+            _logger.info("Nova Poshta %s.%s: %.3fs", model, method, elapsed)
+            if self.on_call:
+                redacted = dict(payload, apiKey="***")
+                self.on_call(model, method, redacted, result, elapsed)
+
+    # -- directories -----------------------------------------------------------
+    def iter_pages(self, model, method, properties=None, page_size=DIRECTORY_PAGE_SIZE):
+        """Yield (page number, items, total count) for a paged directory method."""
+        page = 1
+        while True:
+            data, _warnings, info = self.call(model, method, dict(properties or {}, Page=page, Limit=page_size))
+            total = int((info or {}).get("totalCount") or 0) if isinstance(info, dict) else 0
+            yield page, data, total
+            if len(data) < page_size or (total and page * page_size >= total):
+                return
+            page += 1
+
+    def search_settlements(self, name, limit=20):
+        """Address.searchSettlements -> list of address dicts (Present, DeliveryCity, Ref, ...)."""
+        data, _w, _i = self.call("Address", "searchSettlements", {"CityName": name, "Limit": limit, "Page": 1})
+        return data[0].get("Addresses", []) if data else []
+
+    def get_counterparties(self, prop="Sender"):
+        return self.call("Counterparty", "getCounterparties", {"CounterpartyProperty": prop, "Page": 1})[0]
+
+    def get_contact_persons(self, counterparty_ref):
+        return self.call("Counterparty", "getCounterpartyContactPersons", {"Ref": counterparty_ref, "Page": 1})[0]
+
+    # -- documents -------------------------------------------------------------
+    def get_document_price(self, props):
+        """InternetDocument.getDocumentPrice -> dict with Cost, AssessedCost, CostRedelivery."""
+        data, _w, _i = self.call("InternetDocument", "getDocumentPrice", props)
+        if not data:
+            raise NovaPoshtaError("Nova Poshta returned no price", "empty")
+        return data[0]
+
+    def get_delivery_date(self, props):
+        """InternetDocument.getDocumentDeliveryDate -> 'YYYY-MM-DD' or None."""
+        data, _w, _i = self.call("InternetDocument", "getDocumentDeliveryDate", props)
+        value = data[0].get("DeliveryDate") if data else None
+        if isinstance(value, dict):
+            value = value.get("date")
+        return value[:10] if value else None
+
+    def save_recipient(self, first_name, last_name, phone, middle_name="", email=""):
+        """Counterparty.save for a private-person recipient -> (counterparty ref, contact ref)."""
+        data, _w, _i = self.call("Counterparty", "save", {
+            "CounterpartyType": "PrivatePerson", "CounterpartyProperty": "Recipient",
+            "FirstName": first_name, "LastName": last_name, "MiddleName": middle_name,
+            "Phone": phone, "Email": email,
+        })
+        person = data[0]
+        contacts = (person.get("ContactPerson") or {}).get("data") or []
+        if not contacts:
+            raise NovaPoshtaError("Nova Poshta did not return the recipient's contact person", "empty", data)
+        return person["Ref"], contacts[0]["Ref"]
+
+    def save_document(self, props):
+        """InternetDocument.save -> dict with Ref, IntDocNumber, CostOnSite, EstimatedDeliveryDate."""
+        data, _w, _i = self.call("InternetDocument", "save", props)
+        if not data or not data[0].get("IntDocNumber"):
+            raise NovaPoshtaError("Nova Poshta did not return a waybill number", "empty", data)
+        return data[0]
+
+    def delete_document(self, ref):
+        return self.call("InternetDocument", "delete", {"DocumentRefs": ref})[0]
+
+    def list_documents(self, date_from, date_to):
+        """InternetDocument.getDocumentList for dd.mm.yyyy dates (all pages)."""
+        out = []
+        page = 1
+        while True:
+            data, _w, _i = self.call("InternetDocument", "getDocumentList", {
+                "DateTimeFrom": date_from, "DateTimeTo": date_to, "GetFullList": "1", "Page": page})
+            out.extend(data)
+            if len(data) < 100:
+                return out
+            page += 1
+
+    def tracking(self, documents):
+        """TrackingDocument.getStatusDocuments for [(number, phone)], in batches of 100 -> list of dicts."""
+        out = []
+        for start in range(0, len(documents), TRACKING_BATCH_SIZE):
+            batch = documents[start:start + TRACKING_BATCH_SIZE]
+            data, _w, _i = self.call("TrackingDocument", "getStatusDocuments", {
+                "Documents": [{"DocumentNumber": n, "Phone": p or ""} for n, p in batch]})
+            out.extend(data)
+        return out
+
+    def print_pdf(self, kind, document_refs, print_url):
+        """GET a printed form ('printDocument' or 'printMarking100x100') for several documents -> PDF bytes.
+
+        The print service takes the key in the URL: it is never logged.
+        """
+        url = f"{print_url.rstrip('/')}/orders/{kind}/orders[]/{','.join(document_refs)}/type/pdf/apiKey/{self.api_key}"
+        start = time.monotonic()
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.Timeout as error:
+            raise NovaPoshtaError("Nova Poshta did not answer in time", "timeout", retryable=True) from error
+        except requests.RequestException as error:
+            raise NovaPoshtaError("Nova Poshta is unreachable", "network", retryable=True) from error
+        finally:
+            self.calls += 1
+            self.seconds += time.monotonic() - start
+        if response.status_code != 200 or not response.content.startswith(b"%PDF"):
+            raise NovaPoshtaError("Nova Poshta could not print the documents (check the API key)", "print")
+        return response.content
+
+    def insert_scan_sheet(self, document_refs, date=None):
+        """ScanSheet.insertDocuments -> dict with Ref and Number of the registry."""
+        props = {"DocumentRefs": list(document_refs)}
+        if date:
+            props["Date"] = date
+        data, _w, _i = self.call("ScanSheet", "insertDocuments", props)
+        return data[0] if data else {}

@@ -1,0 +1,185 @@
+"""Protocol fake of the Nova Poshta API 2.0 (one JSON endpoint, envelope in, envelope out).
+
+State is in memory: cities, warehouses, counterparties, documents, tracking statuses.
+Business errors are answered like the real service: HTTP 200, ``success: false``, ``errors`` and
+``errorCodes``. Faults (timeouts, 5xx, malformed JSON) come from :class:`tests.fakes.base.Fault`.
+"""
+
+import itertools
+import uuid
+
+from tests.fakes.base import FakeServer, Response
+
+PATH = "/v2.0/json/"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def envelope(data=None, errors=None, codes=None, warnings=None, info=None):
+    return {
+        "success": not errors, "data": data or [], "errors": errors or [], "warnings": warnings or [],
+        "info": info if info is not None else [], "messageCodes": [], "errorCodes": codes or [],
+        "warningCodes": [], "infoCodes": [],
+    }
+
+
+class NovaPoshtaFake(FakeServer):
+    def __init__(self, api_key="a" * 32, **kwargs):
+        self.api_key = api_key
+        self.cities = {}
+        self.warehouses = {}
+        self.counterparties = {}
+        self.documents = {}  # Ref -> document dict
+        self.statuses = {}  # IntDocNumber -> (StatusCode, extra dict)
+        self._numbers = itertools.count(20450000000001)
+        self.price = 70.0
+        super().__init__(**kwargs)
+
+    def setup_routes(self):
+        self.route("POST", PATH, self.handle)
+        self.route("GET", r"/orders/(printDocument|printMarking100x100)/.*", self.handle_print)
+
+    # -- helpers for tests ---------------------------------------------------------
+    def add_city(self, ref, name, area="Київська"):
+        self.cities[ref] = {"Ref": ref, "Description": name, "AreaDescription": area, "Delivery1": "1"}
+
+    def add_warehouse(self, ref, city_ref, number, category="Branch", max_weight=30, **extra):
+        self.warehouses[ref] = dict({
+            "Ref": ref, "CityRef": city_ref, "Number": str(number), "CategoryOfWarehouse": category,
+            "Description": f"Відділення №{number}", "ShortAddress": f"вул. Тестова, {number}",
+            "TotalMaxWeightAllowed": str(max_weight), "PlaceMaxWeightAllowed": str(max_weight),
+            "SendingLimitationsOnDimensions": {"Width": 40, "Height": 30, "Length": 60},
+            "WarehouseStatus": "Working",
+        }, **extra)
+
+    def set_status(self, number, code, **extra):
+        self.statuses[number] = (str(code), extra)
+
+    def calls(self, method=None):
+        return [r.json for r in self.requests_to(PATH) if r.json and (not method or r.json.get("calledMethod") == method)]
+
+    # -- protocol ------------------------------------------------------------------
+    def handle(self, request, _match):
+        body = request.json
+        if not isinstance(body, dict):
+            return Response.json(envelope(errors=["Invalid JSON"], codes=["20000100010"]))
+        if not body.get("apiKey"):
+            return Response.json(envelope(errors=["apiKey is empty"], codes=["20000200069"]))
+        if body["apiKey"] != self.api_key:
+            return Response.json(envelope(errors=["API auth fail"], codes=["20000200068"]))
+        method = f"{body.get('modelName', '').replace('General', '')}.{body.get('calledMethod')}"
+        props = body.get("methodProperties")
+        if not isinstance(props, dict):
+            return Response.json(envelope(errors=["MethodProperties is not an object"], codes=["20000100011"]))
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if not handler:
+            return Response.json(envelope(errors=[f"Method {method} not found"], codes=["20000100001"]))
+        return Response.json(handler(props))
+
+    def _page(self, items, props):
+        page, limit = int(props.get("Page") or 1), int(props.get("Limit") or 500)
+        chunk = items[(page - 1) * limit: page * limit]
+        return envelope(chunk, info={"totalCount": len(items)})
+
+    def m_Address_getCities(self, props):
+        return self._page(list(self.cities.values()), props)
+
+    def m_Address_getWarehouses(self, props):
+        items = [w for w in self.warehouses.values() if not props.get("CityRef") or w["CityRef"] == props["CityRef"]]
+        return self._page(items, props)
+
+    def m_Address_searchSettlements(self, props):
+        name = (props.get("CityName") or "").lower()
+        found = [{"Present": c["Description"], "MainDescription": c["Description"], "DeliveryCity": ref,
+                  "Ref": "s-" + ref, "Area": c["AreaDescription"]}
+                 for ref, c in self.cities.items() if name in c["Description"].lower()]
+        return envelope([{"TotalCount": len(found), "Addresses": found}])
+
+    def m_Counterparty_getCounterparties(self, props):
+        return envelope([{"Ref": "sender-ref", "Description": "ФОП Тестовий", "City": "city-kyiv",
+                          "CounterpartyType": "PrivatePerson"}])
+
+    def m_Counterparty_getCounterpartyContactPersons(self, props):
+        return envelope([{"Ref": "sender-contact-ref", "Description": "Тестовий Відправник", "Phones": "380501112233"}])
+
+    def m_Counterparty_save(self, props):
+        if not props.get("FirstName"):
+            return envelope(errors=["FirstName is not specified"], codes=["20000100527"])
+        if not props.get("LastName"):
+            return envelope(errors=["Recipient contact name is not full"], codes=["20000201598"])
+        key = (props["FirstName"], props["LastName"], props.get("Phone"))
+        ref, contact = self.counterparties.setdefault(key, (str(uuid.uuid4()), str(uuid.uuid4())))
+        return envelope([{"Ref": ref, "Description": f"{props['LastName']} {props['FirstName']}",
+                          "CounterpartyType": "PrivatePerson",
+                          "ContactPerson": {"success": True, "data": [{"Ref": contact}], "errors": []}}])
+
+    def m_InternetDocument_getDocumentPrice(self, props):
+        if props.get("CitySender") not in self.cities or props.get("CityRecipient") not in self.cities:
+            return envelope(errors=["CityRecipient is invalid"], codes=["20000300421"])
+        weight = float(props.get("Weight") or 0)
+        cost = self.price + max(0.0, weight - 2) * 10
+        redelivery = (props.get("RedeliveryCalculate") or {}).get("Amount")
+        return envelope([{"Cost": cost, "AssessedCost": props.get("Cost"),
+                          "CostRedelivery": round(20 + 0.02 * float(redelivery), 2) if redelivery else 0}])
+
+    def m_InternetDocument_getDocumentDeliveryDate(self, props):
+        return envelope([{"DeliveryDate": {"date": "2026-11-25 00:00:00.000000", "timezone_type": 3,
+                                           "timezone": "Europe/Kiev"}}])
+
+    def m_InternetDocument_save(self, props):
+        required = ("CitySender", "Sender", "SenderAddress", "ContactSender", "CityRecipient", "Recipient",
+                    "ContactRecipient", "RecipientsPhone", "Weight", "ServiceType", "PayerType", "DateTime")
+        missing = [f for f in required if not props.get(f)]
+        if missing:
+            return envelope(errors=[f"{missing[0]} is empty"], codes=["20000900746"])
+        if props.get("AfterpaymentOnGoodsCost") and props["ServiceType"] != "WarehouseWarehouse":
+            return envelope(errors=["AfterpaymentOnGoodsCost is only for WarehouseWarehouse"], codes=["20000201590"])
+        if float(props["Weight"]) < 0.1:
+            return envelope(errors=["Weight is invalid"], codes=["20000900748"])
+        ref, number = str(uuid.uuid4()), str(next(self._numbers))
+        document = dict(props, Ref=ref, IntDocNumber=number, CostOnSite=str(self.price), StateId=1)
+        self.documents[ref] = document
+        self.statuses[number] = ("1", {})
+        return envelope([{"Ref": ref, "CostOnSite": str(self.price), "EstimatedDeliveryDate": "25.11.2026",
+                          "IntDocNumber": number, "TypeDocument": "InternetDocument"}])
+
+    def m_InternetDocument_delete(self, props):
+        refs = props.get("DocumentRefs")
+        refs = refs if isinstance(refs, list) else [refs]
+        for ref in refs:
+            if ref not in self.documents:
+                return envelope(errors=["Document not found"], codes=["20000300415"])
+            if self.statuses.get(self.documents[ref]["IntDocNumber"], ("1",))[0] != "1":
+                return envelope(errors=["Document can not be deleted"], codes=["20000200202"])
+        for ref in refs:
+            self.statuses.pop(self.documents.pop(ref)["IntDocNumber"], None)
+        return envelope([{"Ref": ref} for ref in refs])
+
+    def m_InternetDocument_getDocumentList(self, props):
+        page = int(props.get("Page") or 1)
+        items = [{"Ref": d["Ref"], "IntDocNumber": d["IntDocNumber"], "InfoRegClientBarcodes":
+                  d.get("InfoRegClientBarcodes", ""), "Description": d.get("Description", ""),
+                  "CostOnSite": d["CostOnSite"], "DateTime": d["DateTime"]} for d in self.documents.values()]
+        return envelope(items[(page - 1) * 100: page * 100])
+
+    def m_TrackingDocument_getStatusDocuments(self, props):
+        documents = props.get("Documents") or []
+        if len(documents) > 100:
+            return envelope(errors=["Too many documents"], codes=["20000100040"])
+        out = []
+        for item in documents:
+            number = item.get("DocumentNumber")
+            code, extra = self.statuses.get(number, ("3", {}))
+            out.append(dict({"Number": number, "StatusCode": code, "Status": f"status {code}"}, **extra))
+        return envelope(out)
+
+    def m_ScanSheet_insertDocuments(self, props):
+        refs = props.get("DocumentRefs") or []
+        unknown = [r for r in refs if r not in self.documents]
+        if unknown or not refs:
+            return envelope(errors=["Document not found"], codes=["20000300415"])
+        return envelope([{"Ref": str(uuid.uuid4()), "Number": "105-00000001", "Date": props.get("Date", "")}])
+
+    def handle_print(self, request, _match):
+        if f"/apiKey/{self.api_key}" not in request.path:
+            return Response.text("<html>Authorization failed</html>", content_type="text/html")
+        return Response(200, PDF, {"Content-Type": "application/pdf"})
