@@ -51,7 +51,7 @@ class ChatbotWebhookController(http.Controller):
             _logger.warning("Chatbot Telegram webhook: rejected request from %s (unknown bot or bad secret)",
                             request.httprequest.remote_addr)
             return self._answer(403, "forbidden")
-        raw = request.httprequest.get_data(cache=False)
+        raw = request.httprequest.get_data()  # cached: Odoo may replay the request after a concurrency error
         data = self._load_json(raw)
         if data is None:
             _logger.warning("Chatbot %s: malformed JSON body ignored", bot_sudo.id)
@@ -71,7 +71,7 @@ class ChatbotWebhookController(http.Controller):
     @http.route(_viber_route, type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
     def chatbot_viber_webhook(self, route_token, **kwargs):
         bot_sudo = request.env["chatbot.bot"]._chatbot_find_by_route(route_token, "viber")
-        raw = request.httprequest.get_data(cache=False)
+        raw = request.httprequest.get_data()  # cached: Odoo may replay the request after a concurrency error
         signature = request.httprequest.headers.get(VIBER_HEADER)
         if not bot_sudo or not check_signature(bot_sudo.token, raw, signature):
             _logger.warning("Chatbot Viber webhook: rejected request from %s (unknown bot or bad signature)",

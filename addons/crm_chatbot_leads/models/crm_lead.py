@@ -53,7 +53,9 @@ class CrmLead(models.Model):
         bot = conversation.bot_id
         conversation._chatbot_resolve_utm()
         labels = dict(conversation._fields["channel"]._description_selection(self.env))
-        first_line = (text or "").strip().splitlines()[0][:80] if (text or "").strip() else ""
+        first_line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+        if len(first_line) > 60:
+            first_line = first_line[:60].rsplit(" ", 1)[0] + "…"
         who = conversation.customer_name or conversation.chat_id
         source = conversation.source_id or bot.source_id or self.env.ref(
             f"crm_chatbot_leads.utm_source_{bot.channel}", raise_if_not_found=False)
@@ -112,12 +114,14 @@ class CrmLead(models.Model):
         return lead, created
 
     def _chatbot_notify_salesperson(self):
+        labels = dict(self._fields["chatbot_channel"]._description_selection(self.env))
         for lead in self:
             user = lead.user_id or lead.team_id.user_id
             if user:
                 lead.activity_schedule(
                     "mail.mail_activity_data_todo", user_id=user.id,
-                    summary=self.env._("New %(channel)s request: answer the customer", channel=lead.chatbot_channel),
+                    summary=self.env._("New %(channel)s request: answer the customer", channel=labels.get(
+                        lead.chatbot_channel, lead.chatbot_channel)),
                     note=lead.description)
 
     def _chatbot_register_response(self, message):
