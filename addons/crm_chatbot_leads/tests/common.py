@@ -37,7 +37,7 @@ class ChatbotHttpCommon(HttpCase):
             "name": "Shop Viber", "channel": "viber", "token": VIBER_TOKEN, "sender_name": "Shop",
             "api_base_url": f"{cls.viber_fake.url}/pa", "team_id": cls.team.id, "user_id": cls.salesman.id,
         })
-        cls.partner = cls.env["res.partner"].create({"name": "Олена Коваль", "phone": "+38 (067) 123-45-67"})
+        cls.partner = cls.env["res.partner"].create({"name": "Олена Коваль", "phone": "+38 (067) 000-11-22"})
 
     def setUp(self):
         super().setUp()

@@ -20,7 +20,7 @@ class TestChatbotNotifications(ChatbotHttpCommon):
         cls.quiet_stage = cls.env["crm.stage"].create({"name": "Internal review"})
 
     def _lead_for(self, chat, verified=True):
-        self.post_tg(contact_update(chat, "380671234567", own=verified))
+        self.post_tg(contact_update(chat, "380670001122", own=verified))
         self.post_tg(text_update(chat, "Диван сірий"))
         self.send_queue()
         return self.conversation(self.tg_bot, chat).lead_id
@@ -52,7 +52,12 @@ class TestChatbotNotifications(ChatbotHttpCommon):
             "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})]})
         order.action_confirm()
         self.send_queue()
-        self.assertIn(f"Your order {order.name} is confirmed", self.tg_fake.messages_to(chat)[-1]["text"])
+        conversation = lead.chatbot_conversation_id
+        _ = conversation._chatbot_env_lang().env._  # the customer's language (uk when installed)
+        confirmed = self.tg_fake.messages_to(chat)[-1]["text"]
+        self.assertIn(order.name, confirmed)
+        self.assertEqual(confirmed, _("Your order %(order)s is confirmed. Total: %(amount)s.",
+                                      order=order.name, amount=order.currency_id.format(order.amount_total)))
         picking = order.picking_ids
         self.assertTrue(picking)
         if "carrier_tracking_ref" in picking._fields:
@@ -65,7 +70,9 @@ class TestChatbotNotifications(ChatbotHttpCommon):
         self.assertEqual(picking.state, "done")
         self.send_queue()
         shipped = self.tg_fake.messages_to(chat)[-1]["text"]
-        self.assertIn(f"Your order {order.name} has been shipped", shipped)
+        self.assertIn(order.name, shipped)
+        self.assertNotEqual(shipped, confirmed)
+        self.assertEqual(len([m for m in self.tg_fake.messages_to(chat) if order.name in m["text"]]), 2)
         # where is my order
         other = self.env["sale.order"].create({
             "partner_id": self.env["res.partner"].create({"name": "Інший клієнт"}).id,

@@ -55,8 +55,8 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         self.assertEqual(welcome["reply_markup"]["keyboard"][0][0]["request_contact"], True)
 
         # own contact: normalised phone, partner matched by phone, messenger id remembered
-        self.post_tg(contact_update(chat, "380671234567"))
-        self.assertEqual(conversation.phone, "+380671234567")
+        self.post_tg(contact_update(chat, "380670001122"))
+        self.assertEqual(conversation.phone, "+380670001122")
         self.assertTrue(conversation.phone_verified)
         self.assertEqual(conversation.partner_id, self.partner)
         self.assertEqual(self.partner.chatbot_telegram_id, str(chat))
@@ -65,7 +65,7 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         lead = conversation.lead_id
         self.assertTrue(lead)
         self.assertEqual(lead.partner_id, self.partner)
-        self.assertEqual(lead.phone, "+380671234567")
+        self.assertEqual(lead.phone, "+380670001122")
         self.assertIn("Потрібен диван сірий", lead.description)
         self.assertEqual(lead.team_id, self.team)
         self.assertEqual(lead.user_id, self.salesman)
@@ -81,7 +81,7 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         # conversation on the chatter: /start, contact, request and the bot's answers
         bodies = lead.message_ids.mapped("body")
         self.assertTrue(any("Потрібен диван сірий" in b for b in bodies))
-        self.assertTrue(any("+380671234567" in b for b in bodies))
+        self.assertTrue(any("+380670001122" in b for b in bodies))
         self.assertTrue(any("/start" in b for b in bodies))
         self.assertTrue(any(lead.chatbot_reference in b for b in bodies))
         self.assertEqual(len(lead.chatbot_message_ids), 6)
@@ -117,22 +117,24 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         self.assertIn(lead.chatbot_reference, reply["text"])
         self.assertTrue(reply["reply_markup"]["keyboard"][0][0]["request_contact"])
         # somebody else's contact is stored on the lead but does not link a partner
-        self.post_tg(contact_update(chat, "0671234567", own=False))
-        self.assertEqual(lead.phone, "+380671234567")
+        self.post_tg(contact_update(chat, "0670001122", own=False))
+        self.assertEqual(lead.phone, "+380670001122")
         self.assertFalse(conversation.partner_id)
         self.assertFalse(lead.partner_id)
 
     def test_typed_phone_is_not_trusted_for_orders(self):
         chat = 777004
         self.post_tg(start_update(chat))
-        self.post_tg(text_update(chat, "067 123 45 67"))
+        self.post_tg(text_update(chat, "067 000 11 22"))
         conversation = self.conversation(self.tg_bot, chat)
-        self.assertEqual(conversation.phone, "+380671234567")
+        self.assertEqual(conversation.phone, "+380670001122")
         self.assertFalse(conversation.partner_id, "a typed number must not give access to someone's orders")
         self.assertFalse(conversation.lead_id)
         self.post_tg(text_update(chat, "/orders"))
         self.send_queue()
-        self.assertIn("share your phone", self.tg_fake.messages_to(chat)[-1]["text"])
+        answer = self.tg_fake.messages_to(chat)[-1]
+        self.assertTrue(answer["reply_markup"]["keyboard"][0][0]["request_contact"], "asks for the shared contact")
+        self.assertNotIn("S0", answer["text"])
 
     def test_partner_matched_by_messenger_id(self):
         chat = 777005

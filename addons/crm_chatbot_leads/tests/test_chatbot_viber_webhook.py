@@ -45,7 +45,7 @@ class TestViberWebhook(ChatbotHttpCommon):
         self.assertEqual(conversation.source_id.name.lower(), "facebook")
         self.assertEqual(conversation.campaign_id.name, "black friday")
 
-        self.post_viber(contact_event(user, "380671234567"))
+        self.post_viber(contact_event(user, "380670001122"))
         self.assertEqual(conversation.partner_id, self.partner)
         self.assertEqual(self.partner.chatbot_viber_id, user)
         event = message_event(user, "Потрібна пральна машина")
