@@ -79,7 +79,9 @@ class MarketplaceAdapter:
         self.calls = 0
 
     # -- transport -------------------------------------------------------------------
-    def _request(self, method, path, operation, **kwargs):
+    def _request(self, method, path, operation, check=None, **kwargs):
+        """HTTP call with timeout; `check(status, body)` may raise MarketplaceError for business errors
+        (the call log then records that error too)."""
         url = f"{self.base_url}{path}"
         start = time.monotonic()
         status, error = None, None
@@ -95,10 +97,13 @@ class MarketplaceAdapter:
                 raise MarketplaceError(f"The marketplace answered HTTP {status}", f"http_{status}", status,
                                        retryable=True)
             try:
-                return status, response.json()
+                body = response.json()
             except ValueError as exc:
                 raise MarketplaceError("The marketplace sent an unreadable answer", "malformed", status,
                                        retryable=True) from exc
+            if check:
+                check(status, body)
+            return status, body
         except MarketplaceError as exc:
             error = exc.message
             raise

@@ -31,14 +31,16 @@ class PromApi(MarketplaceAdapter):
 
     def _call(self, method, path, operation, **kwargs):
         headers = {"Authorization": f"Bearer {self.token}", "X-LANGUAGE": "uk"}
-        status, body = self._request(method, path, operation, headers=headers, **kwargs)
+        return self._request(method, path, operation, check=self._check, headers=headers, **kwargs)[1]
+
+    @staticmethod
+    def _check(status, body):
         if status == 401:
             raise MarketplaceError("Prom rejected the API token", "auth", status)
         if status != 200:
             raise MarketplaceError(f"Prom answered HTTP {status}", f"http_{status}", status, payload=body)
         if isinstance(body, dict) and body.get("error"):
             raise MarketplaceError(f"Prom: {body['error']}", "error", status, payload=body)
-        return body
 
     def test_connection(self):
         self._call("GET", "/products/list", "test", params={"limit": 1})

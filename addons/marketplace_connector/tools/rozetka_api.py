@@ -24,6 +24,11 @@ class RozetkaApi(MarketplaceAdapter):
         super().__init__(base_url, **kwargs)
         self.username, self.password = username, password
 
+    @classmethod
+    def forget_tokens(cls):
+        with cls._lock:
+            cls._tokens.clear()
+
     # -- auth --------------------------------------------------------------------------
     def _login(self):
         status, body = self._request("POST", "/sites", "login", json={
