@@ -1,4 +1,17 @@
-from odoo import fields, models
+import logging
+import secrets
+import threading
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import const
+from ..tools.marketplace_api import MarketplaceError, StockUpdate
+from ..tools.prom_api import PromApi
+from ..tools.rozetka_api import RozetkaApi
+
+_logger = logging.getLogger(__name__)
 
 
 class MarketplaceChannel(models.Model):
@@ -11,11 +24,18 @@ class MarketplaceChannel(models.Model):
     channel_type = fields.Selection(
         [("rozetka", "Rozetka"), ("prom", "Prom")], required=True, default="prom"
     )
-    api_token = fields.Char(groups="base.group_system", copy=False)
+    api_token = fields.Char(string="API Token", groups="base.group_system", copy=False)
+    login = fields.Char(groups="base.group_system", copy=False)
+    password = fields.Char(groups="base.group_system", copy=False)
+    base_url = fields.Char(
+        string="API URL", groups="base.group_system",
+        help="Leave empty for the marketplace's production API; set it for a staging or test server.")
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
-    warehouse_id = fields.Many2one("stock.warehouse", check_company=True)
+    warehouse_id = fields.Many2one("stock.warehouse", check_company=True, required=True,
+                                   default=lambda self: self.env["stock.warehouse"].search(
+                                       [("company_id", "=", self.env.company.id)], limit=1))
     pricelist_id = fields.Many2one("product.pricelist", check_company=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
     stock_buffer = fields.Float(
@@ -24,3 +44,312 @@ class MarketplaceChannel(models.Model):
     prod_environment = fields.Boolean(
         string="Production Environment", help="Off: calls go to the test endpoint."
     )
+    commission_percent = fields.Float(string="Commission (%)",
+                                      help="Marketplace commission used when the order does not state it.")
+    order_cursor = fields.Datetime(string="Orders Imported Until", copy=False,
+                                   help="UTC time of the last successful order import.")
+    feed_token = fields.Char(groups="base.group_system", copy=False,
+                             default=lambda self: secrets.token_urlsafe(24))
+    feed_url = fields.Char(compute="_compute_feed_url", groups="base.group_system")
+    feed_attachment_id = fields.Many2one("ir.attachment", copy=False)
+    feed_dirty = fields.Boolean(default=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    last_error_date = fields.Datetime(readonly=True, copy=False)
+    offer_ids = fields.One2many("marketplace.offer", "channel_id")
+    offer_count = fields.Integer(compute="_compute_counts")
+    unmatched_count = fields.Integer(compute="_compute_counts")
+    exception_count = fields.Integer(compute="_compute_counts")
+    log_ids = fields.One2many("marketplace.log", "channel_id")
+
+    _sql_constraints = [
+        ("stock_buffer_positive", "CHECK(stock_buffer >= 0)", "The safety buffer cannot be negative."),
+    ]
+
+    def write(self, vals):
+        if {"login", "password", "base_url"} & set(vals):
+            RozetkaApi.forget_tokens()  # new credentials: never reuse a token of the old ones
+        return super().write(vals)
+
+    def _compute_counts(self):
+        offers = dict(self.env["marketplace.offer"]._read_group(
+            [("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
+        unmatched = dict(self.env["marketplace.offer"]._read_group(
+            [("channel_id", "in", self.ids), ("product_id", "=", False)], ["channel_id"], ["__count"]))
+        exceptions = dict(self.env["marketplace.order"]._read_group(
+            [("channel_id", "in", self.ids), ("state", "=", "exception")], ["channel_id"], ["__count"]))
+        for channel in self:
+            channel.offer_count = offers.get(channel, 0)
+            channel.unmatched_count = unmatched.get(channel, 0)
+            channel.exception_count = exceptions.get(channel, 0)
+
+    def _compute_feed_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for channel in self:
+            channel.feed_url = f"{base}/marketplace/feed/{channel.id}/{channel.feed_token}.xml" if channel.id else False
+
+    # -- adapters ------------------------------------------------------------------------
+    @api.model
+    def _adapter_registry(self):
+        """channel_type -> factory(channel) -> MarketplaceAdapter. Extend in a module for a new marketplace."""
+        return {"prom": self._make_prom_adapter, "rozetka": self._make_rozetka_adapter}
+
+    def _log_hook(self):
+        channel_id, db = self.id, self.env.cr.dbname
+        entries = []
+
+        def on_call(operation, method, path, status, seconds, error):
+            entries.append({"channel_id": channel_id, "operation": operation, "request": f"{method} {path}",
+                            "status_code": status or 0, "duration": seconds, "error": error or False})
+
+        return on_call, entries
+
+    def _make_prom_adapter(self, on_call):
+        secret = self.sudo()
+        if not secret.api_token:
+            raise UserError(self.env._("%(channel)s: set the Prom API token.", channel=self.name))
+        return PromApi(secret.api_token, base_url=secret.base_url or const.PROM_URL, on_call=on_call,
+                       timeout=const.DEFAULT_TIMEOUT)
+
+    def _make_rozetka_adapter(self, on_call):
+        secret = self.sudo()
+        if not (secret.login and secret.password):
+            raise UserError(self.env._("%(channel)s: set the Rozetka login and password.", channel=self.name))
+        return RozetkaApi(secret.login, secret.password, base_url=secret.base_url or const.ROZETKA_URL,
+                          on_call=on_call, timeout=const.DEFAULT_TIMEOUT)
+
+    def _get_adapter(self):
+        self.ensure_one()
+        factory = self._adapter_registry().get(self.channel_type)
+        if not factory:
+            raise UserError(self.env._("No connector for marketplace type %(type)s.", type=self.channel_type))
+        on_call, entries = self._log_hook()
+        adapter = factory(on_call)
+        adapter._odoo_log_entries = entries
+        return adapter
+
+    def _flush_logs(self, adapter):
+        entries = getattr(adapter, "_odoo_log_entries", [])
+        if entries:
+            self.env["marketplace.log"].sudo().create(entries)
+            entries.clear()
+
+    def _record_error(self, error):
+        message = error.message if isinstance(error, MarketplaceError) else str(error)
+        self.sudo().write({"last_error": message, "last_error_date": fields.Datetime.now()})
+        _logger.warning("Marketplace %s: %s", self.name, message)
+
+    def _user_error(self, error):
+        return UserError(self.env._("%(channel)s: %(message)s", channel=self.name, message=error.message))
+
+    # -- buttons -------------------------------------------------------------------------
+    def action_test_connection(self):
+        """Check the credentials. A failure is shown (and logged on the channel) without raising, so the
+        call log of the failed attempt is kept."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        try:
+            adapter.test_connection()
+        except MarketplaceError as error:
+            self._record_error(error)
+            kind, message = "danger", self.env._("Connection failed: %(message)s", message=error.message)
+        else:
+            self.sudo().last_error = False
+            kind, message = "success", self.env._("Connection works.")
+        finally:
+            self._flush_logs(adapter)
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": kind, "title": self.name, "message": message, "sticky": kind == "danger"}}
+
+    def action_import_offers(self):
+        """Import the channel's existing offers and match them to products by SKU or barcode."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        try:
+            offers = adapter.list_offers()
+        except MarketplaceError as error:
+            raise self._user_error(error) from error
+        finally:
+            self._flush_logs(adapter)
+        Offer = self.env["marketplace.offer"]
+        existing = {o.external_id: o for o in Offer.search([("channel_id", "=", self.id)])}
+        skus = {o.sku for o in offers if o.sku}
+        barcodes = {o.barcode for o in offers if o.barcode}
+        products = self.env["product.product"].search(
+            ["|", ("default_code", "in", list(skus)), ("barcode", "in", list(barcodes))])
+        by_sku = {p.default_code: p for p in products if p.default_code}
+        by_barcode = {p.barcode: p for p in products if p.barcode}
+        to_create = []
+        for offer in offers:
+            product = by_sku.get(offer.sku) or by_barcode.get(offer.barcode)
+            vals = {"name": offer.name, "sku": offer.sku, "barcode": offer.barcode}
+            current = existing.get(offer.external_id)
+            if current:
+                if product and not current.product_id:
+                    vals["product_id"] = product.id
+                current.write(vals)
+            else:
+                to_create.append(dict(vals, channel_id=self.id, external_id=offer.external_id,
+                                      product_id=product.id if product else False, dirty=bool(product)))
+        Offer.create(to_create)
+        self._trigger_push()
+        return self.action_view_offers()
+
+    def action_full_resync(self):
+        self.offer_ids.filtered("product_id").write({"dirty": True})
+        self.write({"feed_dirty": True})
+        for channel in self:
+            channel._push_dirty_offers()
+        return True
+
+    def action_import_orders(self):
+        for channel in self:
+            try:
+                channel._import_orders()
+            except MarketplaceError as error:
+                raise channel._user_error(error) from error
+        return True
+
+    def action_view_offers(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": self.env._("Offers"), "res_model": "marketplace.offer",
+                "view_mode": "list,form", "domain": [("channel_id", "=", self.id)],
+                "context": {"default_channel_id": self.id}}
+
+    def action_view_exceptions(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": self.env._("Order Exceptions"),
+                "res_model": "marketplace.order", "view_mode": "list,form",
+                "domain": [("channel_id", "=", self.id), ("state", "=", "exception")]}
+
+    # -- stock and price push ------------------------------------------------------------------
+    def _free_quantities(self, products):
+        """Free quantity (on hand minus reserved) per product in the channel's warehouse."""
+        self.ensure_one()
+        products = products.with_context(warehouse_id=self.warehouse_id.id)
+        return {p.id: p.free_qty for p in products}
+
+    def _prices(self, products):
+        self.ensure_one()
+        if not self.pricelist_id:
+            return {p.id: None for p in products}
+        return {p.id: self.pricelist_id._get_product_price(p, 1.0) for p in products}
+
+    def _prepare_stock_updates(self, offers):
+        free = self._free_quantities(offers.product_id)
+        prices = self._prices(offers.product_id)
+        updates = []
+        for offer in offers:
+            quantity = max(0, int(free.get(offer.product_id.id, 0) - self.stock_buffer))
+            updates.append(StockUpdate(offer.external_id, quantity, prices.get(offer.product_id.id)))
+        return updates
+
+    def _push_dirty_offers(self, limit=None):
+        """Push the dirty offers of this channel in marketplace-sized batches. Returns pushed count."""
+        self.ensure_one()
+        offers = self.env["marketplace.offer"].search(
+            [("channel_id", "=", self.id), ("dirty", "=", True), ("product_id", "!=", False)], limit=limit)
+        if not offers:
+            return 0
+        adapter = self._get_adapter()
+        pushed = 0
+        try:
+            for start in range(0, len(offers), adapter.batch_size):
+                batch = offers[start:start + adapter.batch_size]
+                updates = self._prepare_stock_updates(batch)
+                try:
+                    accepted = adapter.push_stock(updates)
+                except MarketplaceError as error:
+                    self._record_error(error)  # offers stay dirty: pushed again on the next run
+                    break
+                sent = {u.external_id: u for u in updates}
+                for offer in batch:
+                    if offer.external_id in accepted:
+                        update = sent[offer.external_id]
+                        offer.write({"dirty": False, "last_quantity": update.quantity,
+                                     "last_price": update.price or 0.0, "last_push": fields.Datetime.now()})
+                        pushed += 1
+                    else:
+                        offer.write({"push_error": self.env._("Rejected by the marketplace")})
+        finally:
+            self._flush_logs(adapter)
+        return pushed
+
+    def _trigger_push(self):
+        cron = self.env.ref("marketplace_connector.ir_cron_marketplace_push_stock", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    @api.model
+    def _cron_push_stock(self):
+        for channel in self.search([]):
+            try:
+                channel._push_dirty_offers()
+            except UserError as error:
+                channel._record_error(error)
+            channel._commit_if_not_testing()
+
+    def _commit_if_not_testing(self):
+        # crons only: keep each channel's progress even if a later channel fails
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # -- orders ------------------------------------------------------------------------------
+    def _import_orders(self):
+        """Fetch the orders changed since the cursor (minus an overlap) and import them idempotently."""
+        self.ensure_one()
+        started = fields.Datetime.now()
+        since = (self.order_cursor or started - timedelta(days=7)) - timedelta(minutes=const.ORDER_OVERLAP_MINUTES)
+        adapter = self._get_adapter()
+        try:
+            orders = adapter.list_orders(fields.Datetime.to_string(since))
+        except MarketplaceError as error:
+            self._record_error(error)
+            raise
+        finally:
+            self._flush_logs(adapter)
+        results = self.env["marketplace.order"]
+        for order in orders:
+            results |= self.env["marketplace.order"]._import_from_marketplace(self, order)
+        self.order_cursor = started
+        return results
+
+    @api.model
+    def _cron_import_orders(self):
+        for channel in self.search([]):
+            try:
+                channel._import_orders()
+            except (MarketplaceError, UserError) as error:
+                channel._record_error(error)
+            channel._commit_if_not_testing()
+
+    @api.model
+    def _cron_import_nbu_rates(self):
+        from ..tools.nbu_api import fetch_rates
+
+        company_currency = self.env.company.currency_id
+        if company_currency.name != "UAH":
+            return
+        url = self.env["ir.config_parameter"].sudo().get_param("marketplace.nbu_url") or const.NBU_URL
+        currencies = self.env["res.currency"].search([("name", "in", ("USD", "EUR"))])
+        try:
+            rates = fetch_rates(set(currencies.mapped("name")), url=url)
+        except Exception as error:  # network or HTTP error: keep yesterday's rates
+            _logger.warning("NBU rates import failed: %s", error)
+            return
+        for currency in currencies:
+            if currency.name not in rates:
+                continue
+            rate, date = rates[currency.name]
+            existing = self.env["res.currency.rate"].search(
+                [("currency_id", "=", currency.id), ("name", "=", date), ("company_id", "=", self.env.company.id)])
+            vals = {"inverse_company_rate": rate}
+            if existing:
+                existing.write(vals)
+            else:
+                self.env["res.currency.rate"].create(dict(vals, currency_id=currency.id, name=date,
+                                                          company_id=self.env.company.id))
+        # prices from USD/EUR pricelists changed in UAH terms: push them
+        self.env["marketplace.offer"].search([
+            ("channel_id.pricelist_id.currency_id", "in", currencies.ids), ("product_id", "!=", False)]).write(
+            {"dirty": True})
+        self._trigger_push()

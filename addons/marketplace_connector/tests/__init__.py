@@ -1,1 +1,2 @@
-from . import test_marketplace_channel
+from . import test_marketplace_sync
+from . import test_marketplace_orders

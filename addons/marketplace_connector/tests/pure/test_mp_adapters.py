@@ -1,0 +1,130 @@
+import pytest
+
+from marketplace_connector.tools.marketplace_api import MarketplaceError, StockUpdate
+from marketplace_connector.tools.nbu_api import fetch_rates
+from marketplace_connector.tools.prom_api import PromApi, parse_amount
+from marketplace_connector.tools.rozetka_api import RozetkaApi
+from tests.fakes.base import Fault
+from tests.fakes.nbu import PATH as NBU_PATH
+from tests.fakes.nbu import NbuFake
+from tests.fakes.prom import PREFIX, PromFake
+from tests.fakes.rozetka import RozetkaFake
+
+
+@pytest.fixture
+def prom():
+    with PromFake() as fake:
+        for i in range(1, 251):
+            fake.add_product(i, sku=f"SKU-{i}", price=10.0 * i)
+        yield fake
+
+
+@pytest.fixture
+def rozetka():
+    RozetkaApi._tokens.clear()
+    with RozetkaFake() as fake:
+        for i in range(1, 46):
+            fake.add_item(1000 + i, article=f"SKU-{i}", price=100 + i)
+        yield fake
+
+
+def test_prom_offers_paging_backwards(prom):
+    api = PromApi("prom-token", base_url=prom.url + PREFIX)
+    offers = api.list_offers()
+    assert len(offers) == 250 and len({o.external_id for o in offers}) == 250
+    pages = prom.requests_to(PREFIX + "/products/list")
+    assert [r.query.get("last_id") for r in pages] == [None, "151", "51"]
+    assert pages[0].header("Authorization") == "Bearer prom-token"
+
+
+def test_prom_push_is_a_top_level_array(prom):
+    api = PromApi("prom-token", base_url=prom.url + PREFIX)
+    done = api.push_stock([StockUpdate("1", 5, 99.5), StockUpdate("2", 0), StockUpdate("999", 3)])
+    assert done == {"1", "2"}
+    body = prom.requests_to(PREFIX + "/products/edit")[0].json
+    assert isinstance(body, list)
+    assert body[0] == {"id": 1, "quantity_in_stock": 5, "presence": "available", "presence_sure": True,
+                       "price": 99.5}
+    assert prom.products[2]["presence"] == "not_available"
+
+
+def test_prom_errors(prom):
+    with pytest.raises(MarketplaceError) as info:
+        PromApi("bad", base_url=prom.url + PREFIX).test_connection()
+    assert info.value.code == "auth"
+    api = PromApi("prom-token", base_url=prom.url + PREFIX)
+    prom.fail_next(Fault.server_error(503))
+    with pytest.raises(MarketplaceError) as info:
+        api.test_connection()
+    assert info.value.retryable
+    prom.fail_next(Fault.too_many_requests(2))
+    with pytest.raises(MarketplaceError) as info:
+        api.test_connection()
+    assert (info.value.code, info.value.retryable) == ("http_429", True)
+    prom.fail_next(Fault.malformed_json())
+    with pytest.raises(MarketplaceError) as info:
+        api.test_connection()
+    assert info.value.code == "malformed"
+
+
+def test_prom_orders_and_status(prom):
+    for oid in range(1, 131):
+        prom.add_order(oid, [{"id": 1, "sku": "SKU-1", "name": "x", "quantity": 2, "price": 10.0}],
+                       date=f"2026-11-22T10:{oid % 60:02d}:00")
+    api = PromApi("prom-token", base_url=prom.url + PREFIX)
+    orders = api.list_orders("2026-11-22 10:00:00")
+    assert len(orders) == 130 and len({o.external_id for o in orders}) == 130
+    assert orders == sorted(orders, key=lambda o: (o.changed, o.external_id))
+    first = orders[0]
+    assert (first.lines[0].quantity, first.lines[0].price, first.total, first.np_branch) == (2, 10.0, 20.0, "5")
+    api.set_order_status("7", "shipped", ttn="20450000000001")
+    assert prom.declarations[0] == {"order_id": 7, "declaration_id": "20450000000001", "delivery_type": "nova_poshta"}
+    api.set_order_status("8", "cancelled", reason="not_available")
+    assert prom.statuses[-1][2]["cancellation_reason"] == "not_available"
+    with pytest.raises(MarketplaceError):
+        api.set_order_status("99999", "confirmed")
+    with pytest.raises(MarketplaceError) as info:
+        api.set_order_status("8", "confirmed", current="canceled")
+    assert info.value.code == "transition"
+
+
+def test_rozetka_login_relogin_and_mass_update(rozetka):
+    api = RozetkaApi("seller", "pa$$", base_url=rozetka.url)
+    offers = api.list_offers()
+    assert len(offers) == 45 and offers[0].sku == "SKU-1"
+    assert rozetka.logins == 1
+    login = rozetka.requests_to("/sites")[0].json
+    assert login["password"] == "cGEkJA=="  # base64, never plain text
+    rozetka.expire_tokens()
+    assert api.push_stock([StockUpdate("1001", 4, 250.4), StockUpdate("99", 1)]) == {"1001"}
+    assert rozetka.logins == 2
+    assert rozetka.items[1001]["stock_quantity"] == 4 and rozetka.items[1001]["price"] == 250
+
+
+def test_rozetka_bad_login_and_ttn_rule(rozetka):
+    with pytest.raises(MarketplaceError) as info:
+        RozetkaApi("seller", "wrong", base_url=rozetka.url).test_connection()
+    assert info.value.code == 1004
+    rozetka.add_order(5, [{"item_id": 1001, "quantity": 1, "price": 300, "article": "SKU-1"}])
+    api = RozetkaApi("seller", "pa$$", base_url=rozetka.url)
+    [order] = api.list_orders("2026-11-22 00:00:00")
+    assert (order.external_id, order.city, order.np_branch, order.lines[0].sku) == ("5", "Київ", "12", "SKU-1")
+    with pytest.raises(MarketplaceError) as info:
+        api.set_order_status("5", "shipped")
+    assert info.value.code == "ttn_required"
+    assert api.set_order_status("5", "confirmed", current="1") == "26"
+    assert api.set_order_status("5", "shipped", ttn="20450000000002", current="26") == "61"
+    assert rozetka.orders[5]["ttn"] == "20450000000002"
+
+
+def test_nbu_rates_and_bad_bodies():
+    with NbuFake() as fake:
+        rates = fetch_rates({"USD", "EUR"}, url=fake.url + NBU_PATH)
+        assert rates["USD"][0] == 41.9875 and str(rates["EUR"][1]) == "2026-11-21"
+        fake.fail_next(Fault.malformed_json())
+        assert fetch_rates({"USD"}, url=fake.url + NBU_PATH) == {}
+
+
+@pytest.mark.parametrize("raw,value", [("1 250 грн", 1250.0), ("99,50", 99.5), (12, 12.0), (None, 0.0)])
+def test_parse_amount(raw, value):
+    assert parse_amount(raw) == value

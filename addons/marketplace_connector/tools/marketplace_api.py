@@ -1,0 +1,136 @@
+"""Adapter interface shared by the marketplace clients (plain Python, no ORM).
+
+A marketplace module adds one adapter class (subclass of :class:`MarketplaceAdapter`) and one
+``channel_type`` selection value; the channel model looks the adapter up by that key.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+_logger = logging.getLogger(__name__)
+
+
+class MarketplaceError(Exception):
+    def __init__(self, message, code=None, status=None, retryable=False, payload=None):
+        super().__init__(message)
+        self.message, self.code, self.status, self.retryable, self.payload = (
+            message, code, status, retryable, payload)
+
+
+@dataclass
+class Offer:
+    external_id: str
+    name: str = ""
+    sku: str = ""
+    barcode: str = ""
+    price: float = 0.0
+    quantity: float = 0.0
+
+
+@dataclass
+class OrderLine:
+    external_offer_id: str
+    sku: str
+    name: str
+    quantity: float
+    price: float
+
+
+@dataclass
+class Order:
+    external_id: str
+    created: str  # UTC 'YYYY-MM-DD HH:MM:SS'
+    changed: str
+    status: str
+    customer_name: str
+    phone: str
+    email: str
+    city: str = ""
+    np_branch: str = ""
+    delivery_address: str = ""
+    payment_type: str = ""
+    commission: float = 0.0
+    total: float = 0.0
+    ttn: str = ""
+    lines: list = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
+class StockUpdate:
+    external_id: str
+    quantity: int
+    price: float | None = None
+
+
+class MarketplaceAdapter:
+    """One marketplace account. Subclasses implement the protocol; callers see only these methods."""
+
+    batch_size = 100
+
+    def __init__(self, base_url, timeout=30, session=None, on_call=None):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.on_call = on_call  # callback(operation, method, url, status, seconds, error)
+        self.calls = 0
+
+    # -- transport -------------------------------------------------------------------
+    def _request(self, method, path, operation, check=None, **kwargs):
+        """HTTP call with timeout; `check(status, body)` may raise MarketplaceError for business errors
+        (the call log then records that error too)."""
+        url = f"{self.base_url}{path}"
+        start = time.monotonic()
+        status, error = None, None
+        try:
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.Timeout as exc:
+                raise MarketplaceError("The marketplace did not answer in time", "timeout", retryable=True) from exc
+            except requests.RequestException as exc:
+                raise MarketplaceError(f"The marketplace is unreachable: {exc}", "network", retryable=True) from exc
+            status = response.status_code
+            if status == 429 or status >= 500:
+                raise MarketplaceError(f"The marketplace answered HTTP {status}", f"http_{status}", status,
+                                       retryable=True)
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise MarketplaceError("The marketplace sent an unreadable answer", "malformed", status,
+                                       retryable=True) from exc
+            if check:
+                check(status, body)
+            return status, body
+        except MarketplaceError as exc:
+            error = exc.message
+            raise
+        finally:
+            self.calls += 1
+            seconds = time.monotonic() - start
+            _logger.info("marketplace %s %s: HTTP %s in %.3fs", operation, path, status, seconds)
+            if self.on_call:
+                self.on_call(operation, method, path, status, seconds, error)
+
+    # -- interface -------------------------------------------------------------------
+    def test_connection(self):
+        """Return a short description of the account. Raises MarketplaceError."""
+        raise NotImplementedError
+
+    def list_offers(self):
+        """Return all offers of the account as a list of Offer."""
+        raise NotImplementedError
+
+    def push_stock(self, updates):
+        """Send StockUpdate items (one batch). Return the set of external ids the marketplace accepted."""
+        raise NotImplementedError
+
+    def list_orders(self, since):
+        """Return the orders changed since `since` (UTC 'YYYY-MM-DD HH:MM:SS'), oldest first, all pages."""
+        raise NotImplementedError
+
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None):
+        """Report an Odoo event ('confirmed', 'shipped', 'delivered', 'cancelled') to the marketplace."""
+        raise NotImplementedError

@@ -1,0 +1,155 @@
+"""Rozetka Seller API adapter (login -> bearer token, {success, content} envelope)."""
+
+import base64
+import threading
+import time
+
+from ..const import (ROZETKA_ALLOWED, ROZETKA_BATCH, ROZETKA_NEEDS_TTN, ROZETKA_RELOGIN_CODES, ROZETKA_STATUS,
+                     ROZETKA_TOKEN_TTL, ROZETKA_URL)
+from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine
+
+
+def _first_error(errors):
+    if isinstance(errors, list):
+        errors = errors[0] if errors else {}
+    return errors if isinstance(errors, dict) else {"message": str(errors)}
+
+
+class RozetkaApi(MarketplaceAdapter):
+    batch_size = ROZETKA_BATCH
+    _tokens = {}  # (base_url, username) -> (token, expiry): shared by the workers of one process
+    _lock = threading.Lock()
+
+    def __init__(self, username, password, base_url=ROZETKA_URL, **kwargs):
+        super().__init__(base_url, **kwargs)
+        self.username, self.password = username, password
+
+    @classmethod
+    def forget_tokens(cls):
+        with cls._lock:
+            cls._tokens.clear()
+
+    # -- auth --------------------------------------------------------------------------
+    def _login(self):
+        status, body = self._request("POST", "/sites", "login", json={
+            "username": self.username,
+            "password": base64.b64encode((self.password or "").encode("utf-8")).decode("ascii")})
+        if not isinstance(body, dict) or not body.get("success"):
+            error = _first_error((body or {}).get("errors") if isinstance(body, dict) else {})
+            raise MarketplaceError(f"Rozetka login failed: {error.get('description') or error.get('message')}",
+                                   error.get("code") or "auth", status)
+        token = body["content"]["access_token"]
+        self._tokens[(self.base_url, self.username)] = (token, time.monotonic() + ROZETKA_TOKEN_TTL)
+        return token
+
+    def _token(self, refresh=False):
+        with self._lock:
+            token, expiry = self._tokens.get((self.base_url, self.username), (None, 0))
+            if refresh or not token or expiry < time.monotonic():
+                token = self._login()
+            return token
+
+    def _call(self, method, path, operation, retry_auth=True, **kwargs):
+        headers = {"Authorization": f"Bearer {self._token()}", "Content-Language": "uk"}
+        status, body = self._request(method, path, operation, headers=headers, **kwargs)
+        if not isinstance(body, dict):
+            raise MarketplaceError("Rozetka sent an unexpected answer", "malformed", status)
+        if body.get("success"):
+            return body.get("content")
+        error = _first_error(body.get("errors"))
+        code = error.get("code")
+        if (code in ROZETKA_RELOGIN_CODES or status == 401) and retry_auth:
+            self._token(refresh=True)
+            return self._call(method, path, operation, retry_auth=False, **kwargs)
+        raise MarketplaceError(f"Rozetka: {error.get('description') or error.get('message')}", code, status,
+                               retryable=code in (0, 5503), payload=body)
+
+    # -- interface -----------------------------------------------------------------------
+    def test_connection(self):
+        self._token(refresh=True)
+        return "Rozetka"
+
+    def list_offers(self):
+        offers, page = [], 1
+        while True:
+            content = self._call("GET", "/goods/all", "offers", params={"page": page}) or {}
+            items = content.get("items") or []
+            offers.extend(Offer(external_id=str(i["id"]), name=i.get("name") or "",
+                                sku=str(i.get("article") or i.get("price_offer_id") or ""),
+                                barcode=str(i.get("barcode") or ""), price=float(i.get("price") or 0),
+                                quantity=float(i.get("stock_quantity") or 0)) for i in items)
+            meta = content.get("_meta") or {}
+            if page >= int(meta.get("pageCount") or 1) or not items:
+                return offers
+            page += 1
+
+    def push_stock(self, updates):
+        items = []
+        for update in updates:
+            item = {"item_rz_id": int(update.external_id), "stock_quantity": int(update.quantity)}
+            if update.price is not None:
+                item["price"] = int(round(update.price))
+            items.append(item)
+        try:
+            self._call("PUT", "/items/mass-update", "stock", json={"isIgnoreCheck": 0, "items": items})
+        except MarketplaceError as error:
+            rejected = (error.payload or {}).get("errors")
+            if isinstance(rejected, dict) and all(k.isdigit() for k in rejected):
+                return {u.external_id for u in updates} - set(rejected)  # partial success
+            raise
+        return {u.external_id for u in updates}
+
+    def list_orders(self, since):
+        orders, page = [], 1
+        while True:
+            content = self._call("GET", "/orders/search", "orders", params={
+                "changed_from": since, "page": page, "sort": "changed", "expand": "purchases,delivery"}) or {}
+            batch = content.get("orders") or []
+            orders.extend(self._parse_order(o) for o in batch)
+            meta = content.get("_meta") or {}
+            if page >= int(meta.get("pageCount") or 1) or not batch:
+                break
+            page += 1
+        return sorted(orders, key=lambda o: (o.changed, o.external_id))
+
+    @staticmethod
+    def _parse_order(data):
+        user = data.get("user_title") or {}
+        delivery = data.get("delivery") or {}
+        city = delivery.get("city") or {}
+        return Order(
+            external_id=str(data["id"]), created=data.get("created") or "", changed=data.get("changed") or "",
+            status=str(data.get("status") or 1),
+            customer_name=user.get("full_name") or " ".join(
+                n for n in (user.get("last_name"), user.get("first_name")) if n) or "Rozetka",
+            phone=data.get("user_phone") or delivery.get("recipient_phone") or "", email="",
+            city=city.get("name_ua") or city.get("name") or "", np_branch=str(delivery.get("place_number") or ""),
+            delivery_address=" ".join(str(x) for x in (delivery.get("place_street"), delivery.get("place_house"))
+                                      if x),
+            payment_type=str((data.get("payment") or {}).get("payment_method_name") or ""),
+            total=float(data.get("amount_with_discount") or data.get("amount") or 0), ttn=data.get("ttn") or "",
+            commission=float(data.get("commission") or 0),
+            lines=[OrderLine(external_offer_id=str(p.get("item_id") or ""),
+                             sku=str((p.get("item") or {}).get("article") or (p.get("item") or {}).get(
+                                 "price_offer_id") or ""), name=p.get("item_name") or "",
+                             quantity=float(p.get("quantity") or 0),
+                             price=float(p.get("price_with_discount") or p.get("price") or 0))
+                   for p in data.get("purchases") or []],
+            raw=data,
+        )
+
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, current=None):
+        status = ROZETKA_STATUS[event]
+        if event == "shipped" and ttn:
+            status = 61
+        if current and current.isdigit() and event not in ROZETKA_ALLOWED.get(int(current), set()):
+            raise MarketplaceError(f"Rozetka does not allow '{event}' from status {current}", "transition")
+        if status in ROZETKA_NEEDS_TTN and not ttn:
+            raise MarketplaceError("Rozetka needs the waybill number (TTN) for this status", "ttn_required")
+        body = {"status": status}
+        if ttn:
+            body["ttn"] = ttn
+        if reason:
+            body["seller_comment"] = reason
+        self._call("PUT", f"/orders/{order_external_id}", "status", json=body)
+        return str(status)

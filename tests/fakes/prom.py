@@ -1,0 +1,102 @@
+"""Protocol fake of the Prom.ua public API v1 (Bearer auth, {"products"|"orders": [...]} lists,
+top-level array for products/edit, processed_ids answers, {"error": ...} business errors)."""
+
+import threading
+
+from tests.fakes.base import FakeServer, Response
+
+PREFIX = "/api/v1"
+
+
+class PromFake(FakeServer):
+    def __init__(self, token="prom-token", **kwargs):
+        self.token = token
+        self.products = {}  # id -> dict
+        self.orders = {}  # id -> dict
+        self.statuses = []  # (order id, status, body)
+        self.declarations = []
+        self.received = threading.Event()  # set on each products/edit (benchmarks wait on it)
+        super().__init__(**kwargs)
+
+    def setup_routes(self):
+        self.route("GET", PREFIX + "/products/list", self.products_list)
+        self.route("POST", PREFIX + "/products/edit", self.products_edit)
+        self.route("GET", PREFIX + "/orders/list", self.orders_list)
+        self.route("POST", PREFIX + "/orders/set_status", self.set_status)
+        self.route("POST", PREFIX + "/delivery/save_declaration_id", self.save_declaration)
+
+    def add_product(self, pid, sku="", name="", price=100.0, quantity=0, gtin=""):
+        self.products[pid] = {"id": pid, "sku": sku, "name": name or sku, "price": price,
+                              "quantity_in_stock": quantity, "presence": "available", "gtin": gtin}
+
+    def add_order(self, oid, products, phone="+380671234567", email="", date="2026-11-22T10:00:00",
+                  status="pending", **extra):
+        self.orders[oid] = dict({
+            "id": oid, "date_created": date, "date_modified": date, "client_first_name": "Олена",
+            "client_last_name": "Петренко", "phone": phone, "email": email, "status": status,
+            "price": f"{sum(p['price'] * p['quantity'] for p in products):.0f} грн",
+            "products": [dict(p, price=f"{p['price']} грн") for p in products],
+            "delivery_address": "Львів, Відділення №5", "payment_option": {"id": 1, "name": "Оплата при отриманні"},
+            "delivery_provider_data": {"provider": "nova_poshta", "type": "W2W", "recipient_warehouse_id": "5"},
+        }, **extra)
+
+    def _auth(self, request):
+        return request.header("Authorization") == f"Bearer {self.token}"
+
+    def _page(self, items, request):
+        limit = int(request.query.get("limit") or 100)
+        last_id = request.query.get("last_id")
+        items = sorted(items, key=lambda x: -x["id"])
+        if last_id:
+            items = [i for i in items if i["id"] < int(last_id)]
+        return items[:limit]
+
+    def products_list(self, request, _m):
+        if not self._auth(request):
+            return Response.json({"error": "Unauthorized"}, status=401)
+        return Response.json({"products": self._page(list(self.products.values()), request)})
+
+    def products_edit(self, request, _m):
+        if not self._auth(request):
+            return Response.json({"error": "Unauthorized"}, status=401)
+        body = request.json
+        if not isinstance(body, list):
+            return Response.json({"error": "Body must be a list of products"})
+        processed, errors = [], {}
+        for item in body:
+            product = self.products.get(item.get("id"))
+            if not product:
+                errors[str(item.get("id"))] = {"id": "Product not found"}
+                continue
+            product.update({k: v for k, v in item.items() if k != "id"})
+            processed.append(item["id"])
+        self.received.set()
+        return Response.json({"processed_ids": processed, "errors": errors})
+
+    def orders_list(self, request, _m):
+        if not self._auth(request):
+            return Response.json({"error": "Unauthorized"}, status=401)
+        since = (request.query.get("last_modified_from") or "").replace(" ", "T")
+        items = [o for o in self.orders.values() if o["date_modified"] >= since]
+        return Response.json({"orders": self._page(items, request)})
+
+    def set_status(self, request, _m):
+        if not self._auth(request):
+            return Response.json({"error": "Unauthorized"}, status=401)
+        body = request.json or {}
+        if body.get("status") == "canceled" and not body.get("cancellation_reason"):
+            return Response.json({"error": "cancellation_reason is required"})
+        processed = [i for i in body.get("ids", []) if i in self.orders]
+        for oid in processed:
+            self.orders[oid]["status"] = body["status"]
+            self.statuses.append((oid, body["status"], body))
+        return Response.json({"processed_ids": processed})
+
+    def save_declaration(self, request, _m):
+        if not self._auth(request):
+            return Response.json({"error": "Unauthorized"}, status=401)
+        body = request.json or {}
+        if body.get("order_id") not in self.orders:
+            return Response.json({"error": "Order not found"})
+        self.declarations.append(body)
+        return Response.json({"status": "success"})
