@@ -148,11 +148,19 @@ class CrmLead(models.Model):
             lead._chatbot_notify_stage()
         return result
 
+    def _chatbot_current_conversation(self):
+        """The chat the customer used last for this lead (a lead may collect several chats of one
+        partner); notifications go there."""
+        self.ensure_one()
+        latest = self.env["chatbot.conversation"].sudo().search(
+            [("lead_id", "=", self.id), ("state", "!=", "unsubscribed")], order="last_message_date desc", limit=1)
+        return latest or self.chatbot_conversation_id.sudo()
+
     def _chatbot_notify_stage(self):
         self.ensure_one()
-        conversation = self.chatbot_conversation_id
+        conversation = self._chatbot_current_conversation()
         stage = self.stage_id.with_context(lang=conversation._chatbot_env_lang().env.context.get("lang"))
         template = stage.chatbot_template or self.env._("Your request {reference} is now: {stage}")
         text = (template.replace("{reference}", self.chatbot_reference or "")
                 .replace("{stage}", stage.name or "").replace("{name}", self.name or ""))
-        conversation.sudo()._chatbot_queue(text, kind="notification", lead=self)
+        conversation._chatbot_queue(text, kind="notification", lead=self)

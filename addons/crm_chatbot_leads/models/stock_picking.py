@@ -10,7 +10,7 @@ class StockPicking(models.Model):
         for picking in self.filtered(lambda p: p.state == "done" and p.picking_type_code == "outgoing"
                                      and p.sale_id.opportunity_id.chatbot_conversation_id):
             order = picking.sale_id
-            conversation = order.opportunity_id.chatbot_conversation_id.sudo()
+            conversation = order._chatbot_conversation()
             _ = conversation._chatbot_env_lang().env._
             tracking = picking.carrier_tracking_ref if has_tracking else False
             if tracking:
