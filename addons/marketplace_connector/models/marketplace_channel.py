@@ -1,7 +1,10 @@
 import logging
 import secrets
 import threading
+import time
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -195,6 +198,7 @@ class MarketplaceChannel(models.Model):
         return self.action_view_offers()
 
     def action_full_resync(self):
+        self.env["marketplace.stock.event"]._consume()
         self.offer_ids.filtered("product_id").write({"dirty": True})
         self.write({"feed_dirty": True})
         for channel in self:
@@ -281,6 +285,7 @@ class MarketplaceChannel(models.Model):
 
     @api.model
     def _cron_push_stock(self):
+        self.env["marketplace.stock.event"]._consume()
         for channel in self.search([]):
             try:
                 channel._push_dirty_offers()
@@ -294,8 +299,12 @@ class MarketplaceChannel(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # -- orders ------------------------------------------------------------------------------
-    def _import_orders(self):
-        """Fetch the orders changed since the cursor (minus an overlap) and import them idempotently."""
+    def _import_orders(self, commit_each=False):
+        """Fetch the orders changed since the cursor (minus an overlap) and import them idempotently.
+
+        :param commit_each: cron mode: commit after each order, and retry an order whose stock check
+            collided with a concurrent import (serialization failure) in a fresh transaction.
+        """
         self.ensure_one()
         started = fields.Datetime.now()
         since = (self.order_cursor or started - timedelta(days=7)) - timedelta(minutes=const.ORDER_OVERLAP_MINUTES)
@@ -309,15 +318,36 @@ class MarketplaceChannel(models.Model):
             self._flush_logs(adapter)
         results = self.env["marketplace.order"]
         for order in orders:
-            results |= self.env["marketplace.order"]._import_from_marketplace(self, order)
+            if commit_each:
+                results |= self._import_order_committed(order)
+            else:
+                results |= self.env["marketplace.order"]._import_from_marketplace(self, order)
         self.order_cursor = started
         return results
 
+    def _import_order_committed(self, order, attempts=5):
+        """Import one order in its own transaction; on a concurrency conflict roll back and retry."""
+        for attempt in range(1, attempts + 1):
+            try:
+                binding = self.env["marketplace.order"]._import_from_marketplace(self, order)
+                self.env.cr.commit()  # pylint: disable=invalid-commit  (cron only: one order per transaction)
+                return binding
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
+                    psycopg2.errors.LockNotAvailable):
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                _logger.info("Marketplace %s: order %s collided with a concurrent import, retry %s",
+                             self.name, order.external_id, attempt)
+                time.sleep(0.05 * attempt)
+        raise UserError(self.env._("Order %(order)s could not be imported: too many concurrent changes.",
+                                   order=order.external_id))
+
     @api.model
     def _cron_import_orders(self):
+        testing = getattr(threading.current_thread(), "testing", False)
         for channel in self.search([]):
             try:
-                channel._import_orders()
+                channel._import_orders(commit_each=not testing)
             except (MarketplaceError, UserError) as error:
                 channel._record_error(error)
             channel._commit_if_not_testing()

@@ -52,6 +52,7 @@ class MarketplaceChannelFeed(models.Model):
     def _get_feed(self):
         """The cached feed, regenerated when stock, prices or mappings changed since it was built."""
         self.ensure_one()
+        self.env["marketplace.stock.event"]._consume()
         if self.feed_dirty or not self.feed_attachment_id:
             content = self._prepare_feed_xml()
             vals = {"name": f"marketplace-feed-{self.id}.xml", "datas": base64.b64encode(content),

@@ -33,17 +33,40 @@ class MarketplaceOffer(models.Model):
 
     @api.model
     def _mark_dirty(self, products):
-        """Mark the offers of these products dirty on every channel and wake the push cron."""
+        """Record that the stock of these products changed and wake the push cron.
+
+        Stock operations only INSERT into marketplace_stock_event: they never update offer rows the push
+        cron is writing, so concurrent pushes cannot lose a change nor make a stock move fail. The cron
+        turns the events it sees into dirty offers and deletes exactly those events (see _cron_push_stock).
+        """
         if not products:
             return
         self.env.cr.execute(
-            "UPDATE marketplace_offer SET dirty = true WHERE product_id = ANY(%s) AND dirty IS NOT true",
-            [list(products.ids)])
-        newly_dirty = self.env.cr.rowcount
+            "INSERT INTO marketplace_stock_event (product_id) SELECT unnest(%s::int[])", [list(products.ids)])
+        cron = self.env.ref("marketplace_connector.ir_cron_marketplace_push_stock", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+
+class MarketplaceStockEvent(models.Model):
+    _name = "marketplace.stock.event"
+    _description = "Marketplace Stock Change"
+    _log_access = False
+
+    product_id = fields.Integer(required=True, index=True)
+
+    @api.model
+    def _consume(self):
+        """Turn the pending stock changes into dirty offers (and dirty feeds); return the count consumed."""
+        self.env.cr.execute("SELECT max(id) FROM marketplace_stock_event")
+        max_id = self.env.cr.fetchone()[0]
+        if not max_id:
+            return 0
         self.env.cr.execute(
-            "UPDATE marketplace_channel SET feed_dirty = true WHERE feed_dirty IS NOT true AND id IN "
-            "(SELECT channel_id FROM marketplace_offer WHERE product_id = ANY(%s))", [list(products.ids)])
-        self.invalidate_model(["dirty"])
-        self.env["marketplace.channel"].invalidate_model(["feed_dirty"])
-        if newly_dirty:
-            self.env["marketplace.channel"]._trigger_push()
+            "SELECT DISTINCT product_id FROM marketplace_stock_event WHERE id <= %s", [max_id])
+        product_ids = [row[0] for row in self.env.cr.fetchall()]
+        offers = self.env["marketplace.offer"].sudo().search([("product_id", "in", product_ids)])
+        offers.filtered(lambda o: not o.dirty).write({"dirty": True})
+        offers.channel_id.filtered(lambda c: not c.feed_dirty).write({"feed_dirty": True})
+        self.env.cr.execute("DELETE FROM marketplace_stock_event WHERE id <= %s", [max_id])
+        return len(product_ids)

@@ -149,7 +149,7 @@ class MarketplaceOrder(models.Model):
                 "Not enough free stock for: %(products)s. Stock 0 was sent to every channel.",
                 products=", ".join(short))})
             self.env["marketplace.offer"].search([("product_id", "in", products.ids)]).write({"dirty": True})
-            for other in self.env["marketplace.channel"].search([]):
+            for other in self.env["marketplace.channel"].search([]):  # stock 0 to every channel at once
                 other._push_dirty_offers()
             return
         partner = self._match_partner(data)

@@ -130,7 +130,6 @@ class TestMarketplaceFeed(HttpCase):
         self.assertFalse(channel.feed_dirty)
         attachment = channel.feed_attachment_id
         self.env["stock.quant"]._update_available_quantity(product, channel.warehouse_id.lot_stock_id, 3)
-        self.assertTrue(channel.feed_dirty)
         reply = self.url_open(f"/marketplace/feed/{channel.id}/{channel.feed_token}.xml")
         self.assertIn("<stock_quantity>3</stock_quantity>", reply.text)
         self.assertEqual(channel.feed_attachment_id, attachment)

@@ -48,10 +48,9 @@ class TestMarketplaceSync(MarketplaceCommon):
             "partner_id": self.env.ref("base.res_partner_2").id, "warehouse_id": self.warehouse.id,
             "order_line": [(0, 0, {"product_id": self.products[0].id, "product_uom_qty": 4})]})
         order.action_confirm()
-        offers = (self.prom_channel | self.rozetka_channel).offer_ids.filtered(
-            lambda o: o.product_id == self.products[0])
-        self.assertTrue(all(offers.mapped("dirty")))
+        self.assertTrue(self.env["marketplace.stock.event"].search_count([("product_id", "=", self.products[0].id)]))
         self._push_all()
+        self.assertFalse(self.env["marketplace.stock.event"].search_count([]))
         self.assertEqual(self.prom.products[101]["quantity_in_stock"], 5)
         self.assertEqual(self.rozetka.items[501]["stock_quantity"], 6)
         edit = self.prom.requests_to(r".*/products/edit")[-1].json

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Marketplace benchmark: prints figures, asserts nothing.
+
+Works on a throw-away copy of DB (a database with marketplace_connector installed), dropped at the end:
+1. full push of N products x 2 channels (Prom + Rozetka fakes): wall time, API calls;
+2. one stock change -> time until both fakes received the new quantity, with a real Odoo server
+   (cron trigger) running on the copy;
+3. M marketplace orders imported: orders per second;
+4. the last-unit race: R rounds of two channels ordering the last unit at the same moment, in two
+   threads with their own transactions; prints the number of oversells.
+
+    PYTHONPATH=. python3 tests/bench/marketplace_bench.py --db DB [--products 10000] [--orders 1000] [--races 200]
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--products", type=int, default=10000)
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--races", type=int, default=200)
+    parser.add_argument("--changes", type=int, default=5)
+    args = parser.parse_args()
+
+    import odoo
+    from odoo.tools import config
+
+    odoo_root = os.path.dirname(os.path.abspath(odoo.__file__))
+    addons = [os.path.join(ROOT, "addons")] + [
+        os.path.abspath(p) for p in (os.path.join(odoo_root, "..", "addons"),) if os.path.isdir(p)]
+    addons_path = ",".join(addons)
+    bench_db = f"{args.db}_mpbench_{os.getpid()}"
+    subprocess.run(["createdb", "-T", args.db, bench_db], check=True)
+    server = None
+    try:
+        config.parse_config(["-d", bench_db, f"--addons-path={addons_path}", "--log-level=warn"])
+        from odoo.addons.marketplace_connector.tools.prom_api import PromApi
+        from odoo.addons.marketplace_connector.tools.rozetka_api import RozetkaApi
+        from tests.fakes.prom import PREFIX, PromFake
+        from tests.fakes.rozetka import RozetkaFake
+
+        prom, rozetka = PromFake().start(), RozetkaFake().start()
+        rozetka.per_page = 500
+        registry = odoo.modules.registry.Registry(bench_db)
+        n = args.products
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            env.ref("marketplace_connector.ir_cron_marketplace_import_orders").active = False
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            stock_location_id = warehouse.lot_stock_id.id
+            t0 = time.perf_counter()
+            products = env["product.product"].create([
+                {"name": f"Bench {i}", "default_code": f"B-{i}", "is_storable": True, "list_price": 10 + i % 90}
+                for i in range(n)])
+            env["stock.quant"].create([{"product_id": p.id, "location_id": stock_location_id,
+                                        "quantity": 50} for p in products])
+            channels = env["marketplace.channel"].create([
+                {"name": "Bench Prom", "channel_type": "prom", "api_token": "prom-token",
+                 "base_url": prom.url + PREFIX, "warehouse_id": warehouse.id},
+                {"name": "Bench Rozetka", "channel_type": "rozetka", "login": "seller", "password": "pa$$",
+                 "base_url": rozetka.url, "warehouse_id": warehouse.id},
+            ])
+            for i, product in enumerate(products):
+                prom.add_product(i + 1, sku=product.default_code)
+                rozetka.add_item(i + 1, article=product.default_code)
+            env["marketplace.offer"].create([
+                {"channel_id": channel.id, "product_id": p.id, "external_id": str(i + 1), "sku": p.default_code}
+                for channel in channels for i, p in enumerate(products)])
+            cr.commit()
+            print(f"setup: {n} products, {2 * n} offers in {time.perf_counter() - t0:.1f}s")
+
+            # 1. full push
+            prom.reset()
+            rozetka.reset()
+            t0 = time.perf_counter()
+            for channel in channels:
+                channel.action_full_resync()
+            cr.commit()
+            wall = time.perf_counter() - t0
+            pushed = sum(1 for p in prom.products.values() if p.get("quantity_in_stock") == 50)
+            pushed += sum(1 for i in rozetka.items.values() if i.get("stock_quantity") == 50)
+            print(f"full push: {pushed} offers on 2 channels in {wall:.2f}s ({pushed / wall:.0f} offers/s), "
+                  f"API calls: Prom {len(prom.requests)}, Rozetka {len(rozetka.requests)}")
+            prom_channel, rozetka_channel = channels
+            first = products[0]
+
+        # 2. one stock change with a running server (its cron thread is woken by the trigger)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "odoo", "-d", bench_db, f"--addons-path={addons_path}",
+             f"--http-port={port}", "--http-interface=127.0.0.1", "--max-cron-threads=1", "--workers=0",
+             "--log-level=info", f"--db-filter=^{bench_db}$", "--logfile=/tmp/marketplace_bench_server.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(8)
+        latencies = []
+        for step in range(args.changes):
+            prom.received.clear()
+            rozetka.received.clear()
+            expected = 50 + step + 1
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                product = env["product.product"].browse(first.id)
+                env["stock.quant"]._update_available_quantity(
+                    product, env["stock.location"].browse(stock_location_id), 1)
+                cr.commit()
+                t0 = time.perf_counter()
+            deadline = t0 + 90
+            got = {"prom": None, "rozetka": None}
+            while time.perf_counter() < deadline and None in got.values():
+                if got["prom"] is None and prom.products[1].get("quantity_in_stock") == expected:
+                    got["prom"] = time.perf_counter() - t0
+                if got["rozetka"] is None and rozetka.items[1].get("stock_quantity") == expected:
+                    got["rozetka"] = time.perf_counter() - t0
+                time.sleep(0.01)
+            latencies.append(max(v if v is not None else float("inf") for v in got.values()))
+            print(f"stock change {step + 1}: Prom after {got['prom']}s, Rozetka after {got['rozetka']}s")
+        print(f"stock change -> both channels: median {statistics.median(latencies):.2f}s, "
+              f"max {max(latencies):.2f}s over {len(latencies)} changes (server cron woken by trigger)")
+        server.terminate()
+        server.wait(30)
+        server = None
+
+        # 3. order import rate
+        now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        for oid in range(1, args.orders + 1):
+            i = oid % n
+            prom.add_order(oid, [{"id": i + 1, "sku": f"B-{i}", "name": "x", "quantity": 1, "price": 10.0}],
+                           phone=f"+38067{oid:07d}", date=now)
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            channel = env["marketplace.channel"].browse(prom_channel.id)
+            t0 = time.perf_counter()
+            results = channel._import_orders()
+            cr.commit()
+            wall = time.perf_counter() - t0
+            print(f"order import: {len(results)} orders in {wall:.2f}s = {len(results) / wall:.1f} orders/s "
+                  f"({sum(1 for r in results if r.sale_order_id)} confirmed sale orders)")
+
+        # 4. last-unit race
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            race_products = env["product.product"].create([
+                {"name": f"Last unit {r}", "default_code": f"L-{r}", "is_storable": True} for r in range(args.races)])
+            env["stock.quant"].create([{"product_id": p.id, "location_id": stock_location_id,
+                                        "quantity": 1} for p in race_products])
+            env["marketplace.offer"].create([
+                {"channel_id": c, "product_id": p.id, "external_id": str(100000 + r), "sku": p.default_code}
+                for c in (prom_channel.id, rozetka_channel.id) for r, p in enumerate(race_products)])
+            cr.commit()
+        for r in range(args.races):
+            prom.add_product(100000 + r, sku=f"L-{r}")
+            rozetka.add_item(100000 + r, article=f"L-{r}")
+        oversells = conflicts = 0
+        conflict_samples = []
+        t0 = time.perf_counter()
+        for r, product in enumerate(race_products):
+            prom.add_order(500000 + r, [{"id": 100000 + r, "sku": f"L-{r}", "name": "x", "quantity": 1, "price": 1.0}],
+                           date=now)
+            rozetka.add_order(500000 + r, [{"item_id": 100000 + r, "quantity": 1, "price": 1, "article": f"L-{r}"}])
+            prom_order = PromApi._parse_order(prom.orders[500000 + r])
+            rozetka_order = RozetkaApi._parse_order(rozetka.orders[500000 + r])
+            barrier = threading.Barrier(2)
+            errors = []
+
+            def run(channel_id, order):
+                try:
+                    with registry.cursor() as cr:
+                        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                        barrier.wait()
+                        env["marketplace.channel"].browse(channel_id)._import_order_committed(order)
+                except Exception as error:  # reported, counted
+                    errors.append(error)
+
+            threads = [threading.Thread(target=run, args=(prom_channel.id, prom_order)),
+                       threading.Thread(target=run, args=(rozetka_channel.id, rozetka_order))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            conflicts += len(errors)
+            conflict_samples.extend(repr(e)[:300] for e in errors)
+            with registry.cursor() as cr:
+                cr.execute("""SELECT count(*) FROM marketplace_order mo JOIN sale_order so ON so.id = mo.sale_order_id
+                              JOIN sale_order_line sol ON sol.order_id = so.id
+                              WHERE sol.product_id = %s AND so.state = 'sale'""", [product.id])
+                confirmed = cr.fetchone()[0]
+            oversells += max(0, confirmed - 1)
+        if conflict_samples:
+            print("failed imports, first errors:", conflict_samples[:3])
+        print(f"last-unit race: {args.races} rounds in {time.perf_counter() - t0:.1f}s, oversells: {oversells}, "
+              f"imports that failed after retries: {conflicts}")
+        prom.stop()
+        rozetka.stop()
+    finally:
+        if server:
+            server.terminate()
+            server.wait(30)
+        odoo.modules.registry.Registry.delete(bench_db)
+        odoo.sql_db.close_db(bench_db)
+        subprocess.run(["dropdb", "--if-exists", bench_db], check=False)
+
+
+if __name__ == "__main__":
+    main()
