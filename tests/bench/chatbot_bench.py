@@ -218,6 +218,21 @@ result = {{'leads': len(leads), 'frt': frt, 'updates': updates, 'queued': queued
                                f"(/start -> welcome delivered, n={len(frt)})") if frt else "n/a",
         })
 
+        # first answer at normal load: one new customer at a time, queue empty
+        idle = []
+        for n in range(10):
+            chat = 20_000_000 + run_id * 100 + n
+            before = len(fake.messages_to(chat))
+            started = time.perf_counter()
+            requests.post(url, data=json.dumps(start_update(chat, update_id=next(update_ids))), headers=headers,
+                          timeout=30)
+            while len(fake.messages_to(chat)) == before and time.perf_counter() - started < 30:
+                time.sleep(0.005)
+            idle.append(time.perf_counter() - started)
+            time.sleep(0.5)
+        print(f"   first answer, idle : p50 {percentile(idle, 50) * 1000:.0f} ms, max {max(idle) * 1000:.0f} ms "
+              f"(new chat /start posted -> welcome received by the fake Telegram, 10 chats one by one)")
+
         if setup["website"] and not args.no_website:
             form_url = f"{base}/website/form/crm.lead"
             count = chats * 4
@@ -254,7 +269,7 @@ result = {{'leads': len(leads), 'frt': frt, 'updates': updates, 'queued': queued
                 "leads created": after - form_before,
             })
         else:
-            print("\n(website_crm not installed: contact form not measured)")
+            print("\n(website_crm form not measured: not installed or --no-website)")
     finally:
         server.terminate()
         try:

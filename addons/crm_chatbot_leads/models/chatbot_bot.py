@@ -2,7 +2,7 @@ import logging
 import secrets
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..const import (
@@ -87,7 +87,7 @@ class ChatbotBot(models.Model):
     def _check_sender_name(self):
         for bot in self:
             if bot.sender_name and len(bot.sender_name) > 28:
-                raise UserError(self.env._("Viber sender name is limited to 28 characters."))
+                raise ValidationError(self.env._("Viber sender name is limited to 28 characters."))
 
     # -- clients -----------------------------------------------------------------------
     def _chatbot_webhook_base(self):

@@ -130,16 +130,18 @@ class ChatbotMessage(models.Model):
             # per chat, only its oldest queued message is a candidate (keeps the order; a chat whose
             # oldest message waits for a retry waits as a whole), with the time of its last send
             self.env.cr.execute(SQL(
-                """SELECT f.id, f.conversation_id,
-                          (SELECT coalesce(max(s.sent_epoch), 0) FROM chatbot_message s
-                            WHERE s.conversation_id = f.conversation_id AND s.direction = 'out'
-                              AND s.state = 'sent')
-                     FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, m.next_try
-                             FROM chatbot_message m
-                            WHERE m.direction = 'out' AND m.state = 'queued'
-                            ORDER BY m.conversation_id, m.id) f
-                    WHERE f.next_try <= %(now)s
-                    ORDER BY f.next_try, f.id LIMIT %(limit)s""",
+                """SELECT c.id, c.conversation_id, c.last_sent
+                     FROM (SELECT f.id, f.conversation_id, f.next_try,
+                                  (SELECT coalesce(max(s.sent_epoch), 0) FROM chatbot_message s
+                                    WHERE s.conversation_id = f.conversation_id AND s.direction = 'out'
+                                      AND s.state = 'sent') AS last_sent
+                             FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, m.next_try
+                                     FROM chatbot_message m
+                                    WHERE m.direction = 'out' AND m.state = 'queued'
+                                    ORDER BY m.conversation_id, m.id) f
+                            WHERE f.next_try <= %(now)s) c
+                    -- chats never answered first: the first answer is what keeps the customer
+                    ORDER BY (c.last_sent = 0) DESC, c.next_try, c.id LIMIT %(limit)s""",
                 now=fields.Datetime.now(), limit=batch_size))
             candidates = self.env.cr.fetchall()
             handled_before = handled
