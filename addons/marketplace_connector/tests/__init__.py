@@ -1,2 +1,4 @@
 from . import test_marketplace_sync
 from . import test_marketplace_orders
+from . import test_marketplace_race
+from . import test_marketplace_rates
