@@ -105,7 +105,10 @@ class MarketplaceOrder(models.Model):
 
     def _map_lines(self, data):
         """Return ([(product, line)], [unmapped line names])."""
-        offers = self.env["marketplace.offer"].search([("channel_id", "=", self.channel_id.id)])
+        ids = [line.external_offer_id for line in data.lines if line.external_offer_id]
+        skus = [line.sku for line in data.lines if line.sku]
+        offers = self.env["marketplace.offer"].search([
+            ("channel_id", "=", self.channel_id.id), "|", ("external_id", "in", ids), ("sku", "in", skus)])
         by_id = {o.external_id: o.product_id for o in offers if o.product_id}
         by_sku = {o.sku: o.product_id for o in offers if o.product_id and o.sku}
         mapped, unmapped = [], []
