@@ -16,6 +16,24 @@ SERVICE_TYPES = [
     ("DoorsDoors", "Door to door"),
 ]
 
+# errorCode -> message (English; NP sends its own text too, this table fills gaps and stays stable)
+ERROR_MESSAGES = {
+    "20000200068": "API auth fail",
+    "20000200069": "apiKey is empty",
+    "20000201204": "API key expired",
+    "20000100016": "Service Unavailable",
+    "20000101696": "Limit of attempts is reached",
+    "20000400455": "DateTime cannot be less then now",
+    "20000400456": "DateTime is invalid format",
+    "20000300415": "Document not found",
+    "20000200205": "InternetDocument not found",
+    "20001401442": "Document number is not correct",
+    "20000100527": "FirstName is not specified",
+    "20000201598": "Recipient contact name is not full",
+    "20000201590": "AfterpaymentOnGoodsCost is only for WarehouseWarehouse",
+    "20000204637": "Post-payment is impossible, use AfterpaymentOnGoodsCost",
+}
+
 # errorCode -> field the error is about (used to point the user at the right input)
 ERROR_FIELDS = {
     "20000200068": "nova_poshta_api_key",

@@ -125,12 +125,13 @@ def main():
         tracemalloc.stop()
         print(f"directory: {args.branches} branches in {n_cities} cities imported in {wall:.2f}s "
               f"(with tracemalloc on), {len(fake.requests)} API calls, peak Python memory {peak / 2**20:.1f} MiB; "
-              f"summary {summary['cities']} cities, {summary['warehouses']} branches (created, updated, archived)")
+              f"{summary['cities']} cities, {summary['warehouses']} branches; created {summary['created']}, "
+              f"updated {summary['updated']}, archived {summary['archived']}")
         start = time.perf_counter()
         summary = env["nova_poshta.city"]._nova_poshta_sync(carrier)
         env.flush_all()
         print(f"directory: unchanged resync in {time.perf_counter() - start:.2f}s, "
-              f"summary {summary['warehouses']} branches (created, updated, archived)")
+              f"created {summary['created']}, updated {summary['updated']}, archived {summary['archived']}")
         cr.rollback()
     with registry.cursor() as cr:
         cr.execute("DELETE FROM nova_poshta_attempt WHERE client_ref LIKE %s", ["%/%"])

@@ -112,6 +112,17 @@ class NovaPoshtaFake(FakeServer):
                           "CounterpartyType": "PrivatePerson",
                           "ContactPerson": {"success": True, "data": [{"Ref": contact}], "errors": []}}])
 
+    def m_ContactPerson_save(self, props):
+        known = {ref for ref, _contact in self.counterparties.values()} | {"sender-ref"}
+        if props.get("CounterpartyRef") not in known:
+            return envelope(errors=["CounterpartyRef is invalid"], codes=["20000200070"])
+        if not props.get("FirstName") or not props.get("LastName"):
+            return envelope(errors=["Recipient contact name is not full"], codes=["20000201598"])
+        return envelope([{"Ref": str(uuid.uuid4()),
+                          "Description": f"{props['LastName']} {props['FirstName']}",
+                          "FirstName": props["FirstName"], "LastName": props["LastName"],
+                          "Phones": props.get("Phone", ""), "Email": props.get("Email", "")}])
+
     def m_InternetDocument_getDocumentPrice(self, props):
         if props.get("CitySender") not in self.cities or props.get("CityRecipient") not in self.cities:
             return envelope(errors=["CityRecipient is invalid"], codes=["20000300421"])

@@ -20,10 +20,42 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.assertEqual((locker.category, locker.max_weight, locker.city_id), ("postomat", 20.0, self.lviv))
         self.assertEqual(self.Warehouse.name_search("5")[0][0], self.Warehouse.search([("number", "=", "5")]).id)
         # a branch that disappears from Nova Poshta is archived, and comes back when it reappears
+        saved = dict(self.fake.warehouses)
+        self.addCleanup(lambda: (self.fake.warehouses.clear(), self.fake.warehouses.update(saved)))
         self.fake.warehouses.pop("wh-lviv-locker")
         self.env["nova_poshta.city"]._nova_poshta_sync(self.carrier)
         self.assertFalse(locker.active)
         self.assertEqual(self.carrier.nova_poshta_sender_ref, "sender-ref")
+
+    def test_directory_cron_runs_in_batches_and_archives_at_the_end(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("nova_poshta.page_size", 1)
+        params.set_param("nova_poshta.sync_pages_per_batch", 1)
+        saved = dict(self.fake.warehouses)
+        self.addCleanup(lambda: (self.fake.warehouses.clear(), self.fake.warehouses.update(saved)))
+        self.fake.add_warehouse("wh-lviv-6", "city-lviv", 6)
+        self.fake.warehouses.pop("wh-kyiv-1")
+        pages = len(self.fake.warehouses)
+        cron = self.env.ref("nova_poshta.ir_cron_nova_poshta_directories")
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.City._cron_nova_poshta_sync_directories()
+        # first batch: every city page + one branch page; the rest is left for the next runs
+        self.assertEqual(params.get_param("nova_poshta.sync_stage"), "warehouses")
+        self.assertEqual(params.get_param("nova_poshta.sync_page"), "2")
+        self.assertGreater(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers_before)
+        kyiv_branch = self.Warehouse.search([("ref", "=", "wh-kyiv-1")])
+        self.assertTrue(kyiv_branch.active, "nothing is archived before the run has seen every page")
+        runs = 1
+        while params.get_param("nova_poshta.sync_stamp"):
+            self.City._cron_nova_poshta_sync_directories()
+            runs += 1
+            self.assertLess(runs, 10)
+        calls = [r.json["methodProperties"] for r in self.fake.requests if r.json
+                 and r.json["calledMethod"] == "getWarehouses"]
+        self.assertEqual([int(c["Page"]) for c in calls], list(range(1, pages + 1)))
+        self.assertEqual(runs, pages)  # one branch page of 1 per run
+        self.assertFalse(kyiv_branch.active)
+        self.assertTrue(self.Warehouse.search([("ref", "=", "wh-lviv-6")]))
 
     def test_rate_shipment(self):
         order = self.env["sale.order"].create({

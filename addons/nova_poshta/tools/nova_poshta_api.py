@@ -10,7 +10,8 @@ import time
 
 import requests
 
-from ..const import API_URL, DEFAULT_TIMEOUT, DIRECTORY_PAGE_SIZE, RETRYABLE_ERROR_CODES, TRACKING_BATCH_SIZE
+from ..const import (API_URL, DEFAULT_TIMEOUT, DIRECTORY_PAGE_SIZE, ERROR_MESSAGES, RETRYABLE_ERROR_CODES,
+                     TRACKING_BATCH_SIZE)
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +25,11 @@ class NovaPoshtaError(Exception):
         self.code = code
         self.payload = payload
         self.retryable = retryable
+
+    @property
+    def raw(self):
+        """The raw response payload (or None for transport errors)."""
+        return self.payload
 
 
 def _messages(value):
@@ -90,9 +96,9 @@ class NovaPoshtaApi:
             if not isinstance(result, dict) or "success" not in result:
                 raise NovaPoshtaError("Nova Poshta sent an unexpected answer", "malformed", result, retryable=True)
             if not result["success"]:
-                errors = _messages(result.get("errors")) or ["Unknown error"]
                 codes = [str(c) for c in result.get("errorCodes") or []]
                 code = codes[0] if codes else None
+                errors = _messages(result.get("errors")) or [ERROR_MESSAGES.get(code, "Unknown error")]
                 raise NovaPoshtaError("; ".join(errors), code, result, retryable=code in RETRYABLE_ERROR_CODES)
             return result.get("data") or [], _messages(result.get("warnings")), result.get("info")
         except NovaPoshtaError as error:
@@ -123,6 +129,22 @@ class NovaPoshtaApi:
         """Address.searchSettlements -> list of address dicts (Present, DeliveryCity, Ref, ...)."""
         data, _w, _i = self.call("Address", "searchSettlements", {"CityName": name, "Limit": limit, "Page": 1})
         return data[0].get("Addresses", []) if data else []
+
+    def get_cities(self, page=1, limit=DIRECTORY_PAGE_SIZE, find=None):
+        """Address.getCities, one page -> (items, totalCount)."""
+        props = {"Page": page, "Limit": limit}
+        if find:
+            props["FindByString"] = find
+        data, _w, info = self.call("Address", "getCities", props)
+        return data, int((info or {}).get("totalCount") or 0) if isinstance(info, dict) else 0
+
+    def get_warehouses(self, page=1, limit=DIRECTORY_PAGE_SIZE, city_ref=None):
+        """Address.getWarehouses, one page (branches and parcel lockers) -> (items, totalCount)."""
+        props = {"Page": page, "Limit": limit}
+        if city_ref:
+            props["CityRef"] = city_ref
+        data, _w, info = self.call("Address", "getWarehouses", props)
+        return data, int((info or {}).get("totalCount") or 0) if isinstance(info, dict) else 0
 
     def get_counterparties(self, prop="Sender"):
         return self.call("Counterparty", "getCounterparties", {"CounterpartyProperty": prop, "Page": 1})[0]
@@ -158,6 +180,15 @@ class NovaPoshtaApi:
         if not contacts:
             raise NovaPoshtaError("Nova Poshta did not return the recipient's contact person", "empty", data)
         return person["Ref"], contacts[0]["Ref"]
+
+    def save_contact_person(self, counterparty_ref, first_name, last_name, phone, middle_name="", email=""):
+        """ContactPerson.save for a counterparty -> contact person Ref."""
+        data, _w, _i = self.call("ContactPerson", "save", {
+            "CounterpartyRef": counterparty_ref, "FirstName": first_name, "LastName": last_name,
+            "MiddleName": middle_name, "Phone": phone, "Email": email})
+        if not data:
+            raise NovaPoshtaError("Nova Poshta did not return the contact person", "empty", data)
+        return data[0]["Ref"]
 
     def save_document(self, props):
         """InternetDocument.save -> dict with Ref, IntDocNumber, CostOnSite, EstimatedDeliveryDate."""

@@ -99,3 +99,27 @@ def test_on_call_hook_redacts_key(fake):
 ])
 def test_normalize_phone(raw, expected):
     assert normalize_phone(raw) == expected
+
+
+def test_directory_pages_and_contact_person(api, fake):
+    items, total = api.get_warehouses(page=2, limit=2, city_ref="city-kyiv")
+    assert total == 4 and [w["Ref"] for w in items] == ["wh-4", "wh-6"]
+    cities, total = api.get_cities(limit=1, find="Львів")
+    assert total == 2 and len(cities) == 1
+    assert fake.requests[-1].json["methodProperties"] == {"Page": 1, "Limit": 1, "FindByString": "Львів"}
+    recipient, _contact = api.save_recipient("Олена", "Петренко", "380671234567")
+    assert api.save_contact_person(recipient, "Іван", "Петренко", "380671234568")
+    with pytest.raises(NovaPoshtaError) as info:
+        api.save_contact_person(recipient, "Іван", "", "380671234568")
+    assert info.value.code == "20000201598"
+
+
+def test_error_text_falls_back_to_the_code_table(api, fake):
+    from tests.fakes.base import Response
+    from tests.fakes.nova_poshta import envelope
+
+    fake.respond_next(Response.json(dict(envelope(errors=["x"], codes=["20000400455"]), errors=[])))
+    with pytest.raises(NovaPoshtaError) as info:
+        api.get_document_price({})
+    assert info.value.message == "DateTime cannot be less then now"
+    assert info.value.raw["errorCodes"] == ["20000400455"]
