@@ -27,3 +27,4 @@ PROM_ALLOWED = {
 }
 PROM_CANCEL_REASONS = ("not_available", "price_changed", "buyers_request", "not_enough_fields", "duplicate",
                        "invalid_phone_number", "less_than_minimal_price", "another")
+BAS_WAREHOUSE = "Основний"  # default BAS warehouse name whose stock is imported

@@ -5,3 +5,4 @@ from . import marketplace_log
 from . import sale_order
 from . import stock
 from . import marketplace_feed
+from . import marketplace_channel_bas

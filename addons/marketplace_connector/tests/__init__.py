@@ -2,3 +2,4 @@ from . import test_marketplace_sync
 from . import test_marketplace_orders
 from . import test_marketplace_race
 from . import test_marketplace_rates
+from . import test_marketplace_bas
