@@ -283,6 +283,7 @@ class ChatbotConversation(models.Model):
         _ = conv.env._
         lead = self.lead_id
         if lead:
+            lead._chatbot_lock()
             lead_vals = {"phone": phone}
             if self.partner_id and not lead.partner_id:
                 lead_vals["partner_id"] = self.partner_id.id
@@ -303,6 +304,7 @@ class ChatbotConversation(models.Model):
             self._chatbot_log_inbound(text, update)
             self.write({"phone": typed_phone, "state": "open" if self.lead_id else "awaiting_request"})
             if self.lead_id:
+                self.lead_id._chatbot_lock()
                 self.lead_id.phone = typed_phone
                 reply = _("Thank you, we saved your number %(phone)s to request %(reference)s.",
                           phone=typed_phone, reference=self.lead_id.chatbot_reference)

@@ -194,10 +194,12 @@ class ChatbotMessage(models.Model):
         """Lead side of a sent message in its own transaction; on a conflict with a webhook
         writing the same lead it is left for :meth:`_chatbot_catch_up_after_sent`."""
         try:
+            if not testing:
+                message.lead_id._chatbot_lock(nowait=True)  # a webhook writing the lead: do it later
             message._chatbot_after_sent()
             if not testing:
                 self.env.cr.commit()
-        except psycopg2.errors.SerializationFailure:
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
             self.env.cr.rollback()
             self.env.invalidate_all()
             _logger.info("Chatbot message %s: chatter/metrics postponed (concurrent update)", message.id)

@@ -1,7 +1,7 @@
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.tools import plaintext2html
+from odoo.tools import SQL, plaintext2html
 
 
 class CrmLead(models.Model):
@@ -25,6 +25,19 @@ class CrmLead(models.Model):
     def _compute_chatbot_reference(self):
         for lead in self:
             lead.chatbot_reference = f"#{lead.id}" if lead.id else False
+
+    def _chatbot_lock(self, nowait=False):
+        """Lock the lead rows before writing them from chatbot code (webhook or sending cron).
+
+        Both sides write leads concurrently; locking first turns a conflict into a quiet
+        concurrency error raised here (``log_exceptions=False``), which Odoo replays (webhook
+        request) or the cron postpones, instead of a failed UPDATE logged as a bad query.
+        """
+        if self.ids:
+            self.flush_recordset()
+            self.env.cr.execute(SQL(
+                "SELECT id FROM crm_lead WHERE id IN %s FOR NO KEY UPDATE" + (" NOWAIT" if nowait else ""),
+                tuple(self.ids)), log_exceptions=False)
 
     # -- intake ---------------------------------------------------------------------------------
     def _chatbot_open_lead(self, conversation):
@@ -92,6 +105,7 @@ class CrmLead(models.Model):
         # queued bot messages are the sending cron's: it links them to the lead when it sends them
         pending = conversation.message_ids.filtered(lambda m: not m.lead_id and m.state != "queued")
         if lead:
+            lead._chatbot_lock()
             lead.description = (lead.description or Markup()) + plaintext2html(text or "")
             created = False
         else:
