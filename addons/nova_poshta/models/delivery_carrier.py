@@ -320,6 +320,7 @@ class DeliveryCarrier(models.Model):
             "nova_poshta_document_ref": document["Ref"],
             "nova_poshta_number": document["IntDocNumber"],
             "nova_poshta_cost": cost,
+            "nova_poshta_waybill_date": fields.Datetime.now(),
             "nova_poshta_estimated_date": estimated and fields.Date.to_date(
                 "-".join(reversed(estimated.split(".")))),
             "nova_poshta_state": "created",
@@ -341,5 +342,5 @@ class DeliveryCarrier(models.Model):
                                                  number=picking.nova_poshta_number))
             picking.write({
                 "nova_poshta_document_ref": False, "nova_poshta_number": False, "nova_poshta_state": "deleted",
-                "nova_poshta_client_ref": False, "carrier_tracking_ref": False,
+                "nova_poshta_client_ref": False, "carrier_tracking_ref": False, "nova_poshta_waybill_date": False,
             })

@@ -33,6 +33,7 @@ class StockPicking(models.Model):
     nova_poshta_document_ref = fields.Char(string="NP Document Ref", copy=False, readonly=True)
     nova_poshta_number = fields.Char(string="NP Waybill", copy=False, readonly=True, index=True)
     nova_poshta_cost = fields.Float(string="NP Cost", copy=False, readonly=True)
+    nova_poshta_waybill_date = fields.Datetime(string="NP Waybill Created", copy=False, readonly=True, index=True)
     nova_poshta_estimated_date = fields.Date(string="NP Estimated Delivery", copy=False, readonly=True)
     nova_poshta_state = fields.Selection(NOVA_POSHTA_STATES, string="NP Status", copy=False, readonly=True,
                                          index=True)

@@ -182,3 +182,22 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.assertFalse(picking.carrier_tracking_ref)
         self.assertEqual(len(self.fake.documents), 1)
 
+
+    def test_scan_sheet_wizard_takes_the_days_waybills(self):
+        pickings = self._order().picking_ids | self._order().picking_ids
+        for picking in pickings:
+            self._validate(picking)
+        wizard = self.env["nova_poshta.scan.sheet.wizard"].create({"carrier_id": self.carrier.id})
+        self.assertEqual(wizard.picking_ids, pickings)
+        yesterday = self.env["nova_poshta.scan.sheet.wizard"].create({
+            "carrier_id": self.carrier.id, "date": "2020-01-01"})
+        self.assertFalse(yesterday.picking_ids)
+        wizard.action_create()
+        sent = self.fake.calls("insertDocuments")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(set(sent[0]["methodProperties"]["DocumentRefs"]),
+                         set(pickings.mapped("nova_poshta_document_ref")))
+        self.assertTrue(all(pickings.mapped("nova_poshta_registry_number")))
+        again = self.env["nova_poshta.scan.sheet.wizard"].create({"carrier_id": self.carrier.id})
+        with self.assertRaises(UserError):
+            again.action_create()

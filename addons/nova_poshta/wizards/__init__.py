@@ -1,0 +1,1 @@
+from . import nova_poshta_scan_sheet
