@@ -4,7 +4,7 @@
 Dev tool (not part of CI). Needs Debian's chromium + chromium-driver and `pip install selenium`.
 
     python3 tests/screenshot.py --url http://127.0.0.1:8069 --db omnichannel \
-        --path /odoo/action-crm_chatbot_leads.chatbot_bot_action --out /tmp/bots.png [--lang uk_UA]
+        --path /odoo/action-crm_chatbot_leads.chatbot_bot_action --out /tmp/bots.png
 """
 
 import argparse
