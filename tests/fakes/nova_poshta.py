@@ -139,6 +139,10 @@ class NovaPoshtaFake(FakeServer):
     def m_InternetDocument_save(self, props):
         required = ("CitySender", "Sender", "SenderAddress", "ContactSender", "CityRecipient", "Recipient",
                     "ContactRecipient", "RecipientsPhone", "Weight", "ServiceType", "PayerType", "DateTime")
+        if str(props.get("NewAddress")) == "1":  # recipient and address given as text
+            required = ("CitySender", "Sender", "SenderAddress", "ContactSender", "RecipientCityName",
+                        "RecipientAddressName", "RecipientHouse", "RecipientName", "RecipientsPhone", "Weight",
+                        "ServiceType", "PayerType", "DateTime")
         missing = [f for f in required if not props.get(f)]
         if missing:
             return envelope(errors=[f"{missing[0]} is empty"], codes=["20000900746"])

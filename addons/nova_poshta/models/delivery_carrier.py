@@ -1,4 +1,5 @@
 import logging
+import re
 from datetime import timedelta
 
 import psycopg2
@@ -196,8 +197,11 @@ class DeliveryCarrier(models.Model):
             errors.append(self.env._("the recipient city is missing"))
         if self.nova_poshta_service_type.endswith("Warehouse") and not picking.nova_poshta_warehouse_id:
             errors.append(self.env._("the recipient branch is missing"))
-        if self.nova_poshta_service_type.endswith("Doors") and not partner.street:
-            errors.append(self.env._("the recipient street is missing"))
+        if self.nova_poshta_service_type.endswith("Doors"):
+            if not partner.street:
+                errors.append(self.env._("the recipient street is missing"))
+            elif not self._nova_poshta_split_street(partner.street)[1]:
+                errors.append(self.env._("the recipient street has no house number"))
         phone = normalize_phone(partner.mobile or partner.phone)
         if not phone:
             errors.append(self.env._("the recipient needs a Ukrainian mobile phone (+380...)"))
@@ -208,11 +212,27 @@ class DeliveryCarrier(models.Model):
         if picking.nova_poshta_warehouse_id.max_weight and weight > picking.nova_poshta_warehouse_id.max_weight:
             errors.append(self.env._("the parcel (%(weight)s kg) is heavier than the branch accepts (%(max)s kg)",
                                      weight=weight, max=picking.nova_poshta_warehouse_id.max_weight))
+        branch = picking.nova_poshta_warehouse_id
+        if self.nova_poshta_service_type.endswith("Warehouse") and branch.category == "postomat":
+            limits = sorted([branch.max_length, branch.max_width, branch.max_height])
+            for seat in self._nova_poshta_seats(picking, weight):
+                size = sorted([seat["volumetricLength"], seat["volumetricWidth"], seat["volumetricHeight"]])
+                if all(limits) and any(s > m for s, m in zip(size, limits)):
+                    errors.append(self.env._(
+                        "a package (%(size)s cm) does not fit the parcel locker (%(max)s cm)",
+                        size="×".join(f"{v:g}" for v in size), max="×".join(f"{v:g}" for v in limits)))
+                    break
         if errors:
             raise UserError(self.env._("Nova Poshta cannot create the waybill for %(picking)s: %(errors)s.",
                                        picking=picking.name, errors="; ".join(errors)))
         last, first = names[0], names[1]
         return phone, first, last, max(weight, 0.1)
+
+    @staticmethod
+    def _nova_poshta_split_street(street):
+        """'вул. Хрещатик, 22' -> ('вул. Хрещатик', '22'); no house number -> (street, '')."""
+        match = re.match(r"^(.*?)[,\s]+(?:буд\.?\s*)?(\d+[\w/-]*)\s*$", (street or "").strip())
+        return (match.group(1).strip(), match.group(2)) if match else ((street or "").strip(), "")
 
     def _nova_poshta_seats(self, picking, weight):
         packages = picking.move_line_ids.result_package_id
@@ -252,6 +272,19 @@ class DeliveryCarrier(models.Model):
             "RecipientAddress": picking.nova_poshta_warehouse_id.ref, "ContactRecipient": contact,
             "RecipientsPhone": phone, "InfoRegClientBarcodes": self._nova_poshta_client_ref(picking),
         }
+        if self.nova_poshta_service_type.endswith("Doors"):
+            # address delivery: NP creates the recipient and the address from these fields ("NewAddress")
+            partner = picking.partner_id
+            street, house = self._nova_poshta_split_street(partner.street)
+            for key in ("Recipient", "ContactRecipient", "RecipientAddress"):
+                vals.pop(key)
+            vals.update({
+                "NewAddress": "1", "RecipientCityName": picking.nova_poshta_city_id.name,
+                "RecipientArea": picking.nova_poshta_city_id.area or "", "RecipientAreaRegions": "",
+                "RecipientAddressName": street, "RecipientHouse": house, "RecipientFlat": partner.street2 or "",
+                "RecipientName": partner.name, "RecipientType": "PrivatePerson",
+                "RecipientContactName": partner.name,
+            })
         if picking.nova_poshta_cod_amount > 0:
             if self.nova_poshta_cod_mode == "afterpayment":
                 vals["AfterpaymentOnGoodsCost"] = round(picking.nova_poshta_cod_amount, 2)
@@ -308,7 +341,10 @@ class DeliveryCarrier(models.Model):
             document = self._nova_poshta_find_existing(api, picking)
             if not document:
                 self._nova_poshta_mark_attempt(picking)
-                recipient, contact = api.save_recipient(first, last, phone, email=picking.partner_id.email or "")
+                recipient = contact = False
+                if not self.nova_poshta_service_type.endswith("Doors"):
+                    recipient, contact = api.save_recipient(first, last, phone,
+                                                            email=picking.partner_id.email or "")
                 document = api.save_document(
                     self._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
         except NovaPoshtaError as error:

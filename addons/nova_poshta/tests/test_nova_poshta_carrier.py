@@ -201,3 +201,40 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         again = self.env["nova_poshta.scan.sheet.wizard"].create({"carrier_id": self.carrier.id})
         with self.assertRaises(UserError):
             again.action_create()
+
+    def test_door_delivery_sends_the_address(self):
+        self.carrier.nova_poshta_service_type = "WarehouseDoors"
+        partner = self.env["res.partner"].create({
+            "name": "Коваль Андрій", "mobile": "0671112233", "street": "вул. Городоцька, 15а",
+            "street2": "кв. 7", "nova_poshta_city_id": self.lviv.id})
+        bad = self.env["res.partner"].create({
+            "name": "Коваль Ірина", "mobile": "0671112234", "street": "вул. Городоцька",
+            "nova_poshta_city_id": self.lviv.id})
+        with self.assertRaises(UserError) as error:
+            self._validate(self._order(partner=bad).picking_ids)
+        self.assertIn("house number", str(error.exception))
+        picking = self._order(partner=partner).picking_ids
+        self._validate(picking)
+        self.assertTrue(picking.nova_poshta_number)
+        self.assertFalse(self.fake.calls("save") and [c for c in self.fake.calls("save")
+                                                      if c["modelName"] == "Counterparty"])
+        sent = next(iter(self.fake.documents.values()))
+        self.assertEqual((sent["NewAddress"], sent["RecipientCityName"], sent["RecipientAddressName"],
+                          sent["RecipientHouse"], sent["RecipientFlat"], sent["RecipientsPhone"]),
+                         ("1", "Львів", "вул. Городоцька", "15а", "кв. 7", "380671112233"))
+
+    def test_parcel_locker_limits_checked_before_any_call(self):
+        locker = self.Warehouse.search([("ref", "=", "wh-lviv-locker")])
+        self.carrier.write({"nova_poshta_default_length": 70})  # locker takes 60 x 40 x 30 cm
+        partner = self.env["res.partner"].create({
+            "name": "Шевченко Марія", "mobile": "0671112235", "nova_poshta_city_id": self.lviv.id,
+            "nova_poshta_warehouse_id": locker.id})
+        calls = len(self.fake.requests)
+        with self.assertRaises(UserError) as error:
+            self._validate(self._order(partner=partner).picking_ids)
+        self.assertIn("parcel locker", str(error.exception))
+        self.assertEqual(len(self.fake.requests), calls)
+        self.carrier.write({"nova_poshta_default_length": 50})
+        picking = self._order(partner=partner).picking_ids
+        self._validate(picking)
+        self.assertTrue(picking.nova_poshta_number)
