@@ -39,6 +39,7 @@ class StockPicking(models.Model):
                                          index=True)
     nova_poshta_status_code = fields.Char(copy=False, readonly=True)
     nova_poshta_status_text = fields.Char(string="NP Status Text", copy=False, readonly=True)
+    nova_poshta_checked_at = fields.Datetime(string="NP Status Checked", copy=False, readonly=True)
     nova_poshta_cod_received = fields.Boolean(string="COD Received", copy=False, readonly=True)
     nova_poshta_registry_number = fields.Char(string="NP Scan Sheet", copy=False, readonly=True)
     nova_poshta_history_ids = fields.One2many("nova_poshta.tracking", "picking_id", string="NP Status History")
@@ -129,13 +130,25 @@ class StockPicking(models.Model):
 
     # -- tracking ------------------------------------------------------------------------
     @api.model
+    def _nova_poshta_open_domain(self):
+        return [("carrier_id.delivery_type", "=", "nova_poshta"), ("nova_poshta_number", "!=", False),
+                ("nova_poshta_state", "in", const.OPEN_STATES)]
+
+    @api.model
     def _cron_nova_poshta_update_tracking(self, batch_size=None):
-        batch_size = batch_size or int(self.env["ir.config_parameter"].sudo().get_param(
-            "nova_poshta.tracking_batch", const.TRACKING_BATCH_SIZE))
-        pickings = self.search([
-            ("carrier_id.delivery_type", "=", "nova_poshta"), ("nova_poshta_number", "!=", False),
-            ("nova_poshta_state", "in", const.OPEN_STATES),
-        ], order="write_date asc", limit=batch_size * 10)
+        """Track the least recently checked open waybills: `batches_per_run` requests of `batch_size` (≤ 100).
+
+        Every picking looked at is stamped, so the next run continues with the others; when open waybills
+        not checked for `nova_poshta.tracking_interval_minutes` remain, the cron is told and re-triggered.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        batch_size = min(batch_size or int(params.get_param("nova_poshta.tracking_batch",
+                                                            const.TRACKING_BATCH_SIZE)), const.TRACKING_BATCH_SIZE)
+        batches = int(params.get_param("nova_poshta.tracking_batches_per_run", 10))
+        interval = int(params.get_param("nova_poshta.tracking_interval_minutes", 30))
+        now = fields.Datetime.now()
+        pickings = self.search(self._nova_poshta_open_domain(),
+                               order="nova_poshta_checked_at asc nulls first, id", limit=batch_size * batches)
         for carrier, group in pickings.grouped("carrier_id").items():
             for start in range(0, len(group), batch_size):
                 batch = group[start:start + batch_size]
@@ -154,6 +167,14 @@ class StockPicking(models.Model):
                                 picking._nova_poshta_apply_status(row)
                         except Exception:  # one broken picking must not block the batch
                             _logger.exception("Nova Poshta tracking: cannot update %s", picking.name)
+        # failed batches are stamped too: they are retried on the next run, not in a loop now
+        pickings.write({"nova_poshta_checked_at": now})
+        remaining = self.search_count(self._nova_poshta_open_domain() + [
+            "|", ("nova_poshta_checked_at", "=", False),
+            ("nova_poshta_checked_at", "<", fields.Datetime.subtract(now, minutes=interval))])
+        self.env["ir.cron"]._notify_progress(done=len(pickings), remaining=remaining)
+        if remaining:
+            self.env.ref("nova_poshta.ir_cron_nova_poshta_tracking")._trigger()
         return len(pickings)
 
     def _nova_poshta_apply_status(self, row):

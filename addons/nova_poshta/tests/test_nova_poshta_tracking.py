@@ -58,3 +58,24 @@ class TestNovaPoshtaTracking(NovaPoshtaCommon):
         sizes = [len(c["methodProperties"]["Documents"]) for c in self.fake.calls("getStatusDocuments")]
         self.assertEqual(sizes, [2, 1])
         self.assertEqual(set(pickings.mapped("nova_poshta_state")), {"at_branch"})
+
+    def test_cron_continues_with_the_least_recently_checked(self):
+        pickings = self.env["stock.picking"]
+        for _i in range(3):
+            pickings |= self._shipped()[1]
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("nova_poshta.tracking_batches_per_run", 1)
+        cron = self.env.ref("nova_poshta.ir_cron_nova_poshta_tracking")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        Picking = self.env["stock.picking"]
+        self.assertEqual(Picking.search_count(Picking._nova_poshta_open_domain()), 3)
+        self.assertEqual(Picking._cron_nova_poshta_update_tracking(batch_size=2), 2)
+        self.assertEqual(len(pickings.filtered("nova_poshta_checked_at")), 2)
+        self.assertGreater(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers,
+                           "waybills are left: the cron is triggered again")
+        unchecked = pickings.filtered(lambda p: not p.nova_poshta_checked_at)
+        Picking._cron_nova_poshta_update_tracking(batch_size=2)
+        second = self.fake.calls("getStatusDocuments")[-1]["methodProperties"]["Documents"]
+        self.assertEqual(second[0]["DocumentNumber"], unchecked.nova_poshta_number,
+                         "the never-checked waybill goes first")
+        self.assertTrue(all(pickings.mapped("nova_poshta_checked_at")))
