@@ -3,3 +3,4 @@ from . import test_marketplace_orders
 from . import test_marketplace_race
 from . import test_marketplace_rates
 from . import test_marketplace_bas
+from . import test_marketplace_feed
