@@ -5,6 +5,7 @@ PRINT_URL = "https://my.novaposhta.ua"
 DEFAULT_TIMEOUT = 30
 DIRECTORY_PAGE_SIZE = 500
 TRACKING_BATCH_SIZE = 100
+SEAT_MAX_WEIGHT = 30.0  # kg per seat of a Parcel; heavier orders are quoted as several seats
 
 PAYER_TYPES = [("Sender", "Sender"), ("Recipient", "Recipient"), ("ThirdPerson", "Third person")]
 PAYMENT_METHODS = [("Cash", "Cash"), ("NonCash", "Non-cash")]

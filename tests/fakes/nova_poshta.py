@@ -27,6 +27,7 @@ class NovaPoshtaFake(FakeServer):
         self.api_key = api_key
         self.cities = {}
         self.warehouses = {}
+        self.streets = {}  # settlement Ref -> list of street dicts
         self.counterparties = {}
         self.documents = {}  # Ref -> document dict
         self.statuses = {}  # IntDocNumber -> (StatusCode, extra dict)
@@ -50,6 +51,12 @@ class NovaPoshtaFake(FakeServer):
             "SendingLimitationsOnDimensions": {"Width": 40, "Height": 30, "Length": 60},
             "WarehouseStatus": "Working",
         }, **extra)
+
+    def add_street(self, city_ref, ref, name, street_type="вулиця"):
+        """A street of the settlement of `city_ref` (the fake's settlement Ref is 's-' + city Ref)."""
+        self.streets.setdefault("s-" + city_ref, []).append({
+            "SettlementRef": "s-" + city_ref, "SettlementStreetRef": ref, "SettlementStreetDescription": name,
+            "Present": f"вул. {name}", "StreetsType": "st", "StreetsTypeDescription": street_type})
 
     def set_status(self, number, code, **extra):
         self.statuses[number] = (str(code), extra)
@@ -92,6 +99,17 @@ class NovaPoshtaFake(FakeServer):
         found = [{"Present": c["Description"], "MainDescription": c["Description"], "DeliveryCity": ref,
                   "Ref": "s-" + ref, "Area": c["AreaDescription"]}
                  for ref, c in self.cities.items() if name in c["Description"].lower()]
+        return envelope([{"TotalCount": len(found), "Addresses": found}])
+
+    def m_Address_searchSettlementStreets(self, props):
+        if not props.get("Limit"):
+            return envelope(errors=["Limit is not specified"], codes=["20000900792"])
+        if props.get("SettlementRef") not in self.streets and not any(
+                "s-" + ref == props.get("SettlementRef") for ref in self.cities):
+            return envelope(errors=["SettlementRef is invalid"], codes=["20000900791"])
+        name = (props.get("StreetName") or "").lower()
+        found = [s for s in self.streets.get(props["SettlementRef"], [])
+                 if name in s["SettlementStreetDescription"].lower()][:int(props["Limit"])]
         return envelope([{"TotalCount": len(found), "Addresses": found}])
 
     def m_Counterparty_getCounterparties(self, props):

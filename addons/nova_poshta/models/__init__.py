@@ -3,3 +3,5 @@ from . import nova_poshta_city
 from . import res_partner
 from . import sale_order
 from . import stock_picking
+from . import crm_lead
+from . import nova_poshta_street

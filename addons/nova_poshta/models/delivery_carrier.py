@@ -1,4 +1,5 @@
 import logging
+import math
 import re
 from datetime import timedelta
 
@@ -140,11 +141,14 @@ class DeliveryCarrier(models.Model):
         if not city:
             return self._nova_poshta_rate_error(
                 self.env._("Nova Poshta: choose the recipient's city on the delivery address."))
-        weight = max(order._get_estimated_weight() or 0.0, self.nova_poshta_default_weight)
+        weight = max(order._get_estimated_weight() or self.nova_poshta_default_weight, 0.1)
+        seats = self._nova_poshta_order_seats(order, weight)
         props = {
             "CitySender": self.nova_poshta_sender_city_id.ref, "CityRecipient": city.ref,
             "Weight": round(weight, 3), "ServiceType": self.nova_poshta_service_type,
-            "Cost": round(order.amount_untaxed, 2), "CargoType": self.nova_poshta_cargo_type, "SeatsAmount": 1,
+            "Cost": round(order.amount_untaxed, 2), "CargoType": self.nova_poshta_cargo_type,
+            "SeatsAmount": len(seats), "OptionsSeat": seats,
+            "VolumeGeneral": round(sum(seat["volumetricVolume"] for seat in seats), 4),
         }
         if self.nova_poshta_cod_mode == "backward":
             props["RedeliveryCalculate"] = {"CargoType": "Money", "Amount": round(order.amount_total, 2)}
@@ -168,6 +172,38 @@ class DeliveryCarrier(models.Model):
             "warning_message": self.env._("Expected delivery: %(date)s", date=date) if date else False,
             "nova_poshta_delivery_date": date,
         }
+
+    def _nova_poshta_order_volume(self, order):
+        """Volume of the order's goods in m³, from the products' volume (cubic feet converted)."""
+        lines = order.order_line.filtered(
+            lambda line: line.product_id.type == "consu" and not line.is_delivery and not line.display_type
+            and line.product_uom_qty > 0)
+        volume = sum(line.product_qty * line.product_id.volume for line in lines)
+        uom = self.env["product.template"]._get_volume_uom_id_from_ir_config_parameter()
+        cubic_meter = self.env.ref("uom.product_uom_cubic_meter", raise_if_not_found=False)
+        if volume and cubic_meter and uom != cubic_meter:
+            volume = uom._compute_quantity(volume, cubic_meter)
+        return volume
+
+    def _nova_poshta_order_seats(self, order, weight):
+        """Seats (OptionsSeat) for a quote: the weight split into seats of at most the per-seat limit,
+        each a box of the default dimensions grown in proportion when the products' volume needs more.
+
+        :return: list of dicts with NP's lower-camel keys (cm, kg, m³)
+        """
+        count = max(1, math.ceil(weight / const.SEAT_MAX_WEIGHT))
+        length, width, height = (self.nova_poshta_default_length, self.nova_poshta_default_width,
+                                 self.nova_poshta_default_height)
+        box = length * width * height / 1_000_000
+        needed = self._nova_poshta_order_volume(order) / count
+        scale = (needed / box) ** (1 / 3) if box and needed > box else 1.0
+        seat = {
+            "volumetricLength": round(length * scale, 1), "volumetricWidth": round(width * scale, 1),
+            "volumetricHeight": round(height * scale, 1), "weight": round(weight / count, 3),
+        }
+        seat["volumetricVolume"] = round(
+            seat["volumetricLength"] * seat["volumetricWidth"] * seat["volumetricHeight"] / 1_000_000, 4)
+        return [dict(seat) for _i in range(count)]
 
     def _nova_poshta_rate_error(self, message):
         return {"success": False, "price": 0.0, "error_message": message, "warning_message": False}

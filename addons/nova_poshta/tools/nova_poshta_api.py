@@ -130,6 +130,13 @@ class NovaPoshtaApi:
         data, _w, _i = self.call("Address", "searchSettlements", {"CityName": name, "Limit": limit, "Page": 1})
         return data[0].get("Addresses", []) if data else []
 
+    def search_streets(self, settlement_ref, name, limit=50):
+        """Address.searchSettlementStreets (Limit is mandatory) -> list of street dicts
+        (SettlementStreetRef, SettlementStreetDescription, Present, StreetsTypeDescription)."""
+        data, _w, _i = self.call("Address", "searchSettlementStreets", {
+            "SettlementRef": settlement_ref, "StreetName": name, "Limit": limit})
+        return data[0].get("Addresses", []) if data else []
+
     def get_cities(self, page=1, limit=DIRECTORY_PAGE_SIZE, find=None):
         """Address.getCities, one page -> (items, totalCount)."""
         props = {"Page": page, "Limit": limit}

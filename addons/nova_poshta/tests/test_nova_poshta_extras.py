@@ -1,0 +1,73 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import NovaPoshtaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestNovaPoshtaExtras(NovaPoshtaCommon):
+    """Quotes with volume and seats, streets loaded on demand, the risk figure on leads."""
+
+    def test_rate_sends_volume_and_seats_from_the_products(self):
+        bulky = self.env["product.product"].create({
+            "name": "Шафа", "is_storable": True, "list_price": 9000.0, "weight": 40.0, "volume": 0.05})
+        order = self.env["sale.order"].create({
+            "partner_id": self.customer.id,
+            "order_line": [(0, 0, {"product_id": bulky.id, "product_uom_qty": 2})],
+        })
+        result = self.carrier.rate_shipment(order)
+        self.assertTrue(result["success"], result)
+        sent = self.fake.calls("getDocumentPrice")[-1]["methodProperties"]
+        # 80 kg -> three seats of at most 30 kg; 0.1 m³ of goods -> each seat grown from the 30x20x10 box
+        self.assertEqual(sent["SeatsAmount"], 3)
+        self.assertEqual(len(sent["OptionsSeat"]), 3)
+        self.assertAlmostEqual(sum(seat["weight"] for seat in sent["OptionsSeat"]), 80.0, places=2)
+        self.assertAlmostEqual(sent["VolumeGeneral"], 0.1, places=2)
+        self.assertGreater(sent["OptionsSeat"][0]["volumetricLength"], 30)
+        # a light order without product volume is one default box
+        small = self.env["sale.order"].create({
+            "partner_id": self.customer.id,
+            "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+        })
+        self.carrier.rate_shipment(small)
+        sent = self.fake.calls("getDocumentPrice")[-1]["methodProperties"]
+        self.assertEqual(sent["SeatsAmount"], 1)
+        self.assertEqual(sent["OptionsSeat"][0]["volumetricLength"], 30)
+        self.assertAlmostEqual(sent["VolumeGeneral"], 0.006)
+        self.assertAlmostEqual(sent["Weight"], 1.2)
+
+    def test_streets_loaded_on_demand_for_the_partner(self):
+        self.fake.add_street("city-lviv", "st-gor", "Городоцька")
+        self.fake.add_street("city-lviv", "st-gorn", "Городницька")
+        self.fake.add_street("city-lviv", "st-shev", "Шевченка")
+        partner = self.env["res.partner"].create({
+            "name": "Коваль Андрій", "street": "вул. Городоцька, 15а", "nova_poshta_city_id": self.lviv.id})
+        partner.action_nova_poshta_find_streets()
+        self.assertEqual(partner.nova_poshta_street_id.ref, "st-gor")
+        self.assertEqual(self.lviv.settlement_ref, "s-city-lviv")
+        sent = self.fake.calls("searchSettlementStreets")[-1]["methodProperties"]
+        self.assertEqual(sent["StreetName"], "Городоцька")
+        # the settlement is looked up once; a second search only asks for streets, and stores no duplicates
+        partner.street = "Город"
+        partner.action_nova_poshta_find_streets()
+        self.assertEqual(len(self.fake.calls("searchSettlements")), 1)
+        self.assertEqual(self.env["nova_poshta.street"].search_count([("city_id", "=", self.lviv.id)]), 2)
+        partner.street = "1"
+        with self.assertRaises(UserError):
+            partner.action_nova_poshta_find_streets()
+
+    def test_risk_shown_on_leads(self):
+        partner = self.env["res.partner"].create({
+            "name": "Бондар Тарас", "mobile": "0679990011", "nova_poshta_city_id": self.lviv.id,
+            "nova_poshta_warehouse_id": self.Warehouse.search([("ref", "=", "wh-lviv-5")]).id})
+        pickings = self.env["stock.picking"]
+        for _i in range(4):
+            picking = self._order(partner=partner).picking_ids
+            self._validate(picking)
+            pickings |= picking
+        for picking, code in zip(pickings, ("9", "103", "9", "9")):
+            self.fake.set_status(picking.nova_poshta_number, code)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        lead = self.env["crm.lead"].create({"name": "Ще одне замовлення", "partner_id": partner.id})
+        self.assertEqual(lead.nova_poshta_cod_parcels, 4)
+        self.assertAlmostEqual(lead.nova_poshta_risk, 25.0)
