@@ -49,7 +49,8 @@ WSDL = """<?xml version="1.0" encoding="UTF-8"?>
   <message name="GetStockRequestMessage"><part name="parameters" element="tns:GetStock"/></message>
   <message name="GetStockResponseMessage"><part name="parameters" element="tns:GetStockResponse"/></message>
   <portType name="StockExchangePortType">
-    <operation name="Ping"><input message="tns:PingRequestMessage"/><output message="tns:PingResponseMessage"/></operation>
+    <operation name="Ping"><input message="tns:PingRequestMessage"/>
+      <output message="tns:PingResponseMessage"/></operation>
     <operation name="GetStock"><input message="tns:GetStockRequestMessage"/>
       <output message="tns:GetStockResponseMessage"/></operation>
   </portType>

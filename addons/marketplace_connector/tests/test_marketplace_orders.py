@@ -42,7 +42,8 @@ class TestMarketplaceOrders(MarketplaceCommon):
         self.prom.add_order(2, [{"id": 199, "sku": "UNKNOWN", "name": "Не наш товар", "quantity": 1,
                                  "price": 10.0}])
         self.prom_channel._import_orders()
-        binding = self.env["marketplace.order"].search([("channel_id", "=", self.prom_channel.id), ("external_id", "=", "2")])
+        binding = self.env["marketplace.order"].search(
+            [("channel_id", "=", self.prom_channel.id), ("external_id", "=", "2")])
         self.assertEqual((binding.state, binding.exception_reason), ("exception", "unmapped"))
         self.assertIn("Не наш товар", binding.exception_message)
         self.assertFalse(binding.sale_order_id)
@@ -78,7 +79,8 @@ class TestMarketplaceOrders(MarketplaceCommon):
         self.rozetka.add_order(8, [{"item_id": 501, "quantity": 1, "price": 100, "article": "SKU-1"}])
         self.prom_channel._import_orders()
         self.rozetka_channel._import_orders()
-        prom_order = self.env["marketplace.order"].search([("channel_id", "=", self.prom_channel.id), ("external_id", "=", "4")]).sale_order_id
+        prom_order = self.env["marketplace.order"].search(
+            [("channel_id", "=", self.prom_channel.id), ("external_id", "=", "4")]).sale_order_id
         rozetka_binding = self.env["marketplace.order"].search(
             [("channel_id", "=", self.rozetka_channel.id), ("external_id", "=", "8")])
         picking = prom_order.picking_ids
@@ -98,7 +100,8 @@ class TestMarketplaceOrders(MarketplaceCommon):
         # cancellation with reason
         self._prom_order(5)
         self.prom_channel._import_orders()
-        binding = self.env["marketplace.order"].search([("channel_id", "=", self.prom_channel.id), ("external_id", "=", "5")])
+        binding = self.env["marketplace.order"].search(
+            [("channel_id", "=", self.prom_channel.id), ("external_id", "=", "5")])
         binding.sale_order_id.with_context(marketplace_cancel_reason="not_available")._action_cancel()
         self.assertEqual(binding.state, "cancelled")
         self.assertEqual(self.prom.statuses[-1][2]["cancellation_reason"], "not_available")

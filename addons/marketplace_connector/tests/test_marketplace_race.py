@@ -73,7 +73,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
                 barrier = threading.Barrier(2)
                 errors = []
 
-                def run(channel_id, order):
+                def run(channel_id, order, barrier=barrier, errors=errors):
                     try:
                         with self._cursor() as cr:
                             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -84,7 +84,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
                         errors.append(error)
 
                 threads = [threading.Thread(target=run, args=(channel_id, order))
-                           for channel_id, order in zip(ids["channels"], orders)]
+                           for channel_id, order in zip(ids["channels"], orders, strict=True)]
                 for thread in threads:
                     thread.start()
                 for thread in threads:
@@ -92,7 +92,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
                 self.assertFalse(errors)
                 product_id = ids["products"][r]
 
-                def check(env, product_id=product_id):
+                def check(env, product_id=product_id, r=r):
                     bindings = env["marketplace.order"].search([("channel_id", "in", ids["channels"]),
                                                                 ("external_id", "=", str(7000 + r))])
                     moves = env["stock.move"].search([("product_id", "=", product_id), ("state", "=", "assigned")])
