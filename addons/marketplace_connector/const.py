@@ -16,6 +16,10 @@ ROZETKA_RELOGIN_CODES = {1018, 1020, 5401, 6001}
 PROM_STATUS = {"confirmed": "received", "shipped": "received", "delivered": "delivered", "cancelled": "canceled"}
 ROZETKA_STATUS = {"confirmed": 26, "shipped": 3, "delivered": 6, "cancelled": 45}
 ROZETKA_NEEDS_TTN = {3, 61}
+# Odoo/Prom cancellation reason -> Rozetka cancellation status (apidoc OrdersStatuses); default 45
+ROZETKA_CANCEL_STATUS = {"not_available": 42, "price_changed": 29, "invalid_phone_number": 28,
+                         "not_enough_fields": 28, "buyers_request": 45}
+ROZETKA_CANCEL_DEFAULT = 45
 # marketplace status -> allowed next Odoo-side events (Rozetka: 1 new, 26 processing, 2 confirmed, 3/61 handed)
 ROZETKA_ALLOWED = {
     1: {"confirmed", "cancelled"}, 26: {"shipped", "cancelled", "confirmed"}, 2: {"shipped", "cancelled"},

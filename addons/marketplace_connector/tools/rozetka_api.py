@@ -4,8 +4,17 @@ import base64
 import threading
 import time
 
-from ..const import (ROZETKA_ALLOWED, ROZETKA_BATCH, ROZETKA_NEEDS_TTN, ROZETKA_RELOGIN_CODES, ROZETKA_STATUS,
-                     ROZETKA_TOKEN_TTL, ROZETKA_URL)
+from ..const import (
+    ROZETKA_ALLOWED,
+    ROZETKA_BATCH,
+    ROZETKA_CANCEL_DEFAULT,
+    ROZETKA_CANCEL_STATUS,
+    ROZETKA_NEEDS_TTN,
+    ROZETKA_RELOGIN_CODES,
+    ROZETKA_STATUS,
+    ROZETKA_TOKEN_TTL,
+    ROZETKA_URL,
+)
 from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine
 
 
@@ -142,6 +151,8 @@ class RozetkaApi(MarketplaceAdapter):
         status = ROZETKA_STATUS[event]
         if event == "shipped" and ttn:
             status = 61
+        if event == "cancelled":  # the cancellation status says why (42 out of stock, 45 buyer's request...)
+            status = ROZETKA_CANCEL_STATUS.get(reason, ROZETKA_CANCEL_DEFAULT)
         if current and current.isdigit() and event not in ROZETKA_ALLOWED.get(int(current), set()):
             raise MarketplaceError(f"Rozetka does not allow '{event}' from status {current}", "transition")
         if status in ROZETKA_NEEDS_TTN and not ttn:
