@@ -4,3 +4,4 @@ from . import test_marketplace_race
 from . import test_marketplace_rates
 from . import test_marketplace_bas
 from . import test_marketplace_feed
+from . import test_marketplace_pnl
