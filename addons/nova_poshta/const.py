@@ -1,6 +1,9 @@
 """Nova Poshta API 2.0 constants: endpoints, enums, error and status tables."""
 
 API_URL = "https://api.novaposhta.ua/v2.0/json/"
+# Nova Poshta has no public sandbox: test mode uses the same endpoint (with a test account's key) unless
+# `nova_poshta.api_url` (all modes) or `nova_poshta.test_api_url` (test mode only) point elsewhere.
+API_URLS = {"prod": API_URL, "test": API_URL}
 PRINT_URL = "https://my.novaposhta.ua"
 DEFAULT_TIMEOUT = 30
 DIRECTORY_PAGE_SIZE = 500

@@ -83,7 +83,9 @@ class DeliveryCarrier(models.Model):
         if not key:
             raise UserError(self.env._("Nova Poshta: set the API key on the carrier %(name)s.", name=self.name))
         params = self.env["ir.config_parameter"].sudo()
-        url = params.get_param("nova_poshta.api_url") or const.API_URL
+        url = params.get_param("nova_poshta.api_url") or (
+            const.API_URLS["prod"] if self.prod_environment
+            else params.get_param("nova_poshta.test_api_url") or const.API_URLS["test"])
         timeout = float(params.get_param("nova_poshta.timeout") or const.DEFAULT_TIMEOUT)
         carrier = self
 

@@ -1,5 +1,6 @@
 import logging
 import time
+import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -108,7 +109,7 @@ class NovaPoshtaCity(models.Model):
         stage = params.get_param("nova_poshta.sync_stage") or "cities"
         page = int(params.get_param("nova_poshta.sync_page") or 1)
         if not stamp:
-            stamp, stage, page = fields.Datetime.now().strftime("%Y%m%d%H%M%S"), "cities", 1
+            stamp, stage, page = uuid.uuid4().hex, "cities", 1
         stats = {"created": 0, "updated": 0, "archived": 0}
         done = remaining = 0
         size = int(params.get_param("nova_poshta.page_size") or const.DIRECTORY_PAGE_SIZE)

@@ -238,3 +238,14 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         picking = self._order(partner=partner).picking_ids
         self._validate(picking)
         self.assertTrue(picking.nova_poshta_number)
+
+    def test_endpoint_follows_the_environment_switch(self):
+        params = self.env["ir.config_parameter"].sudo()
+        fake_url = params.get_param("nova_poshta.api_url")
+        params.set_param("nova_poshta.api_url", False)
+        params.set_param("nova_poshta.test_api_url", fake_url)
+        self.carrier.prod_environment = False
+        self.assertEqual(self.carrier._nova_poshta_api().url, fake_url)
+        self.carrier.action_nova_poshta_test_connection()  # really goes to the fake
+        self.carrier.prod_environment = True
+        self.assertEqual(self.carrier._nova_poshta_api().url, "https://api.novaposhta.ua/v2.0/json/")
