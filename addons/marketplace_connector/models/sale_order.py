@@ -28,3 +28,17 @@ class StockPicking(models.Model):
             if binding and binding.last_status_sent not in ("shipped", "delivered"):
                 binding._send_status("shipped", ttn=picking.carrier_tracking_ref or None)
         return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        # soft link to carrier tracking (nova_poshta sets this field from its tracking cron); no dependency
+        if vals.get("nova_poshta_state") == "delivered":
+            self._marketplace_delivered()
+        return result
+
+    def _marketplace_delivered(self):
+        """Report to the marketplace that the parcel reached the customer. Carrier tracking modules call it."""
+        for picking in self.filtered(lambda p: p.picking_type_code == "outgoing" and p.state == "done"):
+            binding = picking.sale_id.marketplace_order_id
+            if binding and binding.state != "cancelled" and binding.last_status_sent != "delivered":
+                binding._send_status("delivered", ttn=picking.carrier_tracking_ref or None)

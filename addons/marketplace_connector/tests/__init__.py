@@ -5,3 +5,4 @@ from . import test_marketplace_rates
 from . import test_marketplace_bas
 from . import test_marketplace_feed
 from . import test_marketplace_pnl
+from . import test_marketplace_delivered
