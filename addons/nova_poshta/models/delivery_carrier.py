@@ -216,10 +216,12 @@ class DeliveryCarrier(models.Model):
 
     def _nova_poshta_lock_picking(self, picking):
         try:
-            self.env.cr.execute(SQL("SELECT id FROM stock_picking WHERE id = %s FOR UPDATE NOWAIT", picking.id))
+            # in a savepoint: a refused lock must leave the transaction usable for the translated message
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL("SELECT id FROM stock_picking WHERE id = %s FOR UPDATE NOWAIT", picking.id))
         except psycopg2.errors.LockNotAvailable as error:
             raise UserError(self.env._(
-                "Nova Poshta: the waybill for %(picking)s is being created right now. Wait a moment.",
+                "Nova Poshta: the waybill for %(picking)s is already being processed. Wait a moment and reload.",
                 picking=picking.name)) from error
         picking.invalidate_recordset()
 

@@ -249,3 +249,15 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.carrier.action_nova_poshta_test_connection()  # really goes to the fake
         self.carrier.prod_environment = True
         self.assertEqual(self.carrier._nova_poshta_api().url, "https://api.novaposhta.ua/v2.0/json/")
+
+    def test_picking_locked_by_another_transaction_is_refused(self):
+        # a committed picking (demo data) that another transaction, e.g. a second click, is processing
+        picking = self.env["stock.picking"].search([], order="id", limit=1)
+        with self.registry.cursor() as other:
+            other.execute("SELECT id FROM stock_picking WHERE id = %s FOR UPDATE NOWAIT", [picking.id])
+            calls = len(self.fake.requests)
+            with self.assertRaises(UserError) as error, self.env.cr.savepoint():
+                self.carrier._nova_poshta_send_one(picking)
+            self.assertIn("already being processed", str(error.exception))
+            self.assertEqual(len(self.fake.requests), calls)
+            other.rollback()
