@@ -33,6 +33,8 @@ class NovaPoshtaFake(FakeServer):
         self.statuses = {}  # IntDocNumber -> (StatusCode, extra dict)
         self._numbers = itertools.count(20450000000001)
         self.price = 70.0
+        self.slow_methods = {}  # "InternetDocument.save" -> seconds: NP does the work, the answer comes late
+        self.list_without_barcodes = False  # getDocumentList variant without InfoRegClientBarcodes
         super().__init__(**kwargs)
 
     def setup_routes(self):
@@ -80,7 +82,7 @@ class NovaPoshtaFake(FakeServer):
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if not handler:
             return Response.json(envelope(errors=[f"Method {method} not found"], codes=["20000100001"]))
-        return Response.json(handler(props))
+        return Response.json(handler(props), delay=self.slow_methods.get(method, 0.0))
 
     def _page(self, items, props):
         page, limit = int(props.get("Page") or 1), int(props.get("Limit") or 500)
@@ -191,7 +193,11 @@ class NovaPoshtaFake(FakeServer):
         page = int(props.get("Page") or 1)
         items = [{"Ref": d["Ref"], "IntDocNumber": d["IntDocNumber"], "InfoRegClientBarcodes":
                   d.get("InfoRegClientBarcodes", ""), "Description": d.get("Description", ""),
+                  "AdditionalInformation": d.get("AdditionalInformation", ""),
                   "CostOnSite": d["CostOnSite"], "DateTime": d["DateTime"]} for d in self.documents.values()]
+        if self.list_without_barcodes:
+            for item in items:
+                item.pop("InfoRegClientBarcodes")
         return envelope(items[(page - 1) * 100: page * 100])
 
     def m_TrackingDocument_getStatusDocuments(self, props):

@@ -311,6 +311,8 @@ class DeliveryCarrier(models.Model):
             "CityRecipient": picking.nova_poshta_city_id.ref, "Recipient": recipient,
             "RecipientAddress": picking.nova_poshta_warehouse_id.ref, "ContactRecipient": contact,
             "RecipientsPhone": phone, "InfoRegClientBarcodes": self._nova_poshta_client_ref(picking),
+            # the marker again in a field every getDocumentList variant returns
+            "AdditionalInformation": self._nova_poshta_client_ref(picking),
         }
         if self.nova_poshta_service_type.endswith("Doors"):
             # address delivery: NP creates the recipient and the address from these fields ("NewAddress")
@@ -367,7 +369,7 @@ class DeliveryCarrier(models.Model):
         today = fields.Date.context_today(self)
         for doc in api.list_documents((today - timedelta(days=2)).strftime("%d.%m.%Y"),
                                       (today + timedelta(days=7)).strftime("%d.%m.%Y")):
-            if doc.get("InfoRegClientBarcodes") == client_ref:
+            if client_ref in (doc.get("InfoRegClientBarcodes"), doc.get("AdditionalInformation")):
                 return doc
         return None
 
