@@ -15,6 +15,7 @@
         "views/stock_picking_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "views/res_partner_risk_views.xml",
         "views/nova_poshta_city_views.xml",
         "views/nova_poshta_scan_sheet_views.xml",
         "views/nova_poshta_menus.xml",

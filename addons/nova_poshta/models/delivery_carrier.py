@@ -148,12 +148,14 @@ class DeliveryCarrier(models.Model):
         props = {
             "CitySender": self.nova_poshta_sender_city_id.ref, "CityRecipient": city.ref,
             "Weight": round(weight, 3), "ServiceType": self.nova_poshta_service_type,
-            "Cost": round(order.amount_untaxed, 2), "CargoType": self.nova_poshta_cargo_type,
+            "Cost": round(self._nova_poshta_uah(order.amount_untaxed, order.currency_id, order.company_id), 2),
+            "CargoType": self.nova_poshta_cargo_type,
             "SeatsAmount": len(seats), "OptionsSeat": seats,
             "VolumeGeneral": round(sum(seat["volumetricVolume"] for seat in seats), 4),
         }
         if self.nova_poshta_cod_mode == "backward":
-            props["RedeliveryCalculate"] = {"CargoType": "Money", "Amount": round(order.amount_total, 2)}
+            props["RedeliveryCalculate"] = {"CargoType": "Money", "Amount": round(
+                self._nova_poshta_uah(order.amount_total, order.currency_id, order.company_id), 2)}
         try:
             api = self._nova_poshta_api()
             price = api.get_document_price(props)
@@ -174,6 +176,13 @@ class DeliveryCarrier(models.Model):
             "warning_message": self.env._("Expected delivery: %(date)s", date=date) if date else False,
             "nova_poshta_delivery_date": date,
         }
+
+    def _nova_poshta_uah(self, amount, currency, company, date=None):
+        """`amount` in `currency` converted to hryvnias: Nova Poshta takes every amount in UAH."""
+        uah = self.env.ref("base.UAH", raise_if_not_found=False)
+        if not amount or not uah or not currency or currency == uah:
+            return amount
+        return currency._convert(amount, uah, company, date or fields.Date.context_today(self))
 
     def _nova_poshta_order_volume(self, order):
         """Volume of the order's goods in m³, from the products' volume (cubic feet converted)."""
@@ -296,8 +305,10 @@ class DeliveryCarrier(models.Model):
 
     def _prepare_nova_poshta_document_vals(self, picking, recipient, contact, phone, weight):
         seats = self._nova_poshta_seats(picking, weight)
-        value = picking.sale_id.amount_untaxed if picking.sale_id else sum(
-            m.product_id.lst_price * m.quantity for m in picking.move_ids)
+        value = self._nova_poshta_uah(picking.sale_id.amount_untaxed, picking.sale_id.currency_id,
+                                      picking.company_id) if picking.sale_id else self._nova_poshta_uah(
+            sum(m.product_id.lst_price * m.quantity for m in picking.move_ids), picking.company_id.currency_id,
+            picking.company_id)
         vals = {
             "PayerType": self.nova_poshta_payer_type, "PaymentMethod": self.nova_poshta_payment_method,
             "DateTime": max(picking.scheduled_date.date(), fields.Date.context_today(self)).strftime("%d.%m.%Y"),

@@ -56,11 +56,14 @@ class StockPicking(models.Model):
             picking.nova_poshta_city_id = partner.nova_poshta_city_id
             picking.nova_poshta_warehouse_id = partner.nova_poshta_warehouse_id
 
-    @api.depends("sale_id.amount_total", "carrier_id.nova_poshta_cod_mode")
+    @api.depends("sale_id.amount_total", "sale_id.currency_id", "carrier_id.nova_poshta_cod_mode")
     def _compute_nova_poshta_cod_amount(self):
         for picking in self:
-            cod = picking.carrier_id.delivery_type == "nova_poshta" and picking.carrier_id.nova_poshta_cod_mode != "none"
-            picking.nova_poshta_cod_amount = picking.sale_id.amount_total if cod and picking.sale_id else 0.0
+            carrier, order = picking.carrier_id, picking.sale_id
+            cod = carrier.delivery_type == "nova_poshta" and carrier.nova_poshta_cod_mode != "none"
+            # shown and sent in hryvnias, whatever the order's currency
+            picking.nova_poshta_cod_amount = carrier._nova_poshta_uah(
+                order.amount_total, order.currency_id, order.company_id) if cod and order else 0.0
 
     def _compute_nova_poshta_currency(self):
         uah = self.env.ref("base.UAH", raise_if_not_found=False)

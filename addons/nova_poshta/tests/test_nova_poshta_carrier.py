@@ -65,8 +65,9 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         result = self.carrier.rate_shipment(order)
         self.assertTrue(result["success"], result)
         # fake: 70 + 10/kg above 2 kg (3.6 kg) + COD fee 20 + 2% of the total
-        cod_fee = round(20 + 0.02 * order.amount_total, 2)
         uah = self.env.ref("base.UAH")
+        total_uah = order.currency_id._convert(order.amount_total, uah, order.company_id, order.date_order.date())
+        cod_fee = round(20 + 0.02 * round(total_uah, 2), 2)  # amounts go to NP in hryvnias
         expected = uah._convert(70 + 16 + cod_fee, order.currency_id, order.company_id, order.date_order.date())
         self.assertAlmostEqual(result["price"], expected, places=2)
         self.assertIn("2026-11-25", result["warning_message"])
@@ -102,7 +103,10 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.assertEqual(document["RecipientsPhone"], "380671234567")
         self.assertEqual(document["RecipientAddress"], "wh-lviv-5")
         self.assertEqual(document["SenderAddress"], "wh-kyiv-1")
-        self.assertEqual(document["BackwardDeliveryData"][0]["RedeliveryString"], str(round(order.amount_total, 2)))
+        self.assertEqual(document["BackwardDeliveryData"][0]["RedeliveryString"],
+                         str(round(picking.nova_poshta_cod_amount, 2)))
+        self.assertAlmostEqual(picking.nova_poshta_cod_amount, order.currency_id._convert(
+            order.amount_total, self.env.ref("base.UAH"), order.company_id, order.date_order.date()), places=2)
         self.assertEqual(document["SeatsAmount"], 1)
         self.assertAlmostEqual(document["Weight"], 2.4)
         self.assertEqual(document["InfoRegClientBarcodes"], f"{picking.name}/{picking.id}")

@@ -71,3 +71,26 @@ class TestNovaPoshtaExtras(NovaPoshtaCommon):
         lead = self.env["crm.lead"].create({"name": "Ще одне замовлення", "partner_id": partner.id})
         self.assertEqual(lead.nova_poshta_cod_parcels, 4)
         self.assertAlmostEqual(lead.nova_poshta_risk, 25.0)
+
+    def test_amounts_sent_in_hryvnias_whatever_the_order_currency(self):
+        uah = self.env.ref("base.UAH")
+        uah.active = True
+        if self.env.company.currency_id == uah:
+            self.skipTest("the company already works in UAH")
+        self.env["res.currency.rate"].search([("currency_id", "in", (uah | self.env.company.currency_id).ids)]).unlink()
+        self.env["res.currency.rate"].create({
+            "currency_id": uah.id, "rate": 40.0, "name": "2020-01-01", "company_id": self.env.company.id})
+        order = self._order()
+        self.assertEqual(order.currency_id, self.env.company.currency_id)
+        picking = order.picking_ids
+        self.assertAlmostEqual(picking.nova_poshta_cod_amount, order.amount_total * 40, places=2)
+        self._validate(picking)
+        sent = self.fake.calls("save")[-1]["methodProperties"]
+        self.assertAlmostEqual(float(sent["Cost"]), round(order.amount_untaxed * 40, 2), places=2)
+        self.assertEqual(sent["BackwardDeliveryData"][0]["RedeliveryString"], str(round(order.amount_total * 40, 2)))
+        # the quote is asked in hryvnias and comes back in the order's currency
+        quote = self.carrier.rate_shipment(order)
+        asked = self.fake.calls("getDocumentPrice")[-1]["methodProperties"]
+        self.assertAlmostEqual(asked["Cost"], round(order.amount_untaxed * 40, 2), places=2)
+        cod_fee = round(20 + 0.02 * asked["RedeliveryCalculate"]["Amount"], 2)
+        self.assertAlmostEqual(quote["price"], (70 + cod_fee) / 40, places=2)
