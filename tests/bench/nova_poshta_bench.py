@@ -127,6 +127,17 @@ def main():
               f"(with tracemalloc on), {len(fake.requests)} API calls, peak Python memory {peak / 2**20:.1f} MiB; "
               f"{summary['cities']} cities, {summary['warehouses']} branches; created {summary['created']}, "
               f"updated {summary['updated']}, archived {summary['archived']}")
+        Warehouse = env["nova_poshta.warehouse"]
+        env.invalidate_all()
+        queries = ["12", "3456", "Відділення №789", "вул. Тестова, 20001", "Місто 42"]
+        start = time.perf_counter()
+        rounds = 20
+        for _i in range(rounds):
+            for query in queries:
+                Warehouse.name_search(query, limit=8)
+        per_call = (time.perf_counter() - start) / (rounds * len(queries)) * 1000
+        print(f"directory: branch name_search over {args.branches} branches: {per_call:.1f} ms per call "
+              f"(number, name, address queries; limit 8)")
         start = time.perf_counter()
         summary = env["nova_poshta.city"]._nova_poshta_sync(carrier)
         env.flush_all()

@@ -217,7 +217,7 @@ class NovaPoshtaWarehouse(models.Model):
     ref = fields.Char(string="Ref", required=True, index=True)
     number = fields.Char(index=True)
     number_int = fields.Integer(compute="_compute_number_int", store=True)
-    address = fields.Char()
+    address = fields.Char(index="trigram")
     city_id = fields.Many2one("nova_poshta.city", required=True, index=True, ondelete="cascade")
     category = fields.Selection([("branch", "Branch"), ("postomat", "Parcel Locker")], default="branch")
     max_weight = fields.Float(string="Max Weight (kg)")
