@@ -143,7 +143,9 @@ class DeliveryCarrier(models.Model):
         if not city:
             return self._nova_poshta_rate_error(
                 self.env._("Nova Poshta: choose the recipient's city on the delivery address."))
-        weight = max(order._get_estimated_weight() or self.nova_poshta_default_weight, 0.1)
+        # the "add shipping" wizard passes the weight the user may have corrected as `order_weight`
+        weight = max(self.env.context.get("order_weight") or order._get_estimated_weight()
+                     or self.nova_poshta_default_weight, 0.1)
         seats = self._nova_poshta_order_seats(order, weight)
         props = {
             "CitySender": self.nova_poshta_sender_city_id.ref, "CityRecipient": city.ref,

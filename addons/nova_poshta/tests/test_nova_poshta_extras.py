@@ -94,3 +94,22 @@ class TestNovaPoshtaExtras(NovaPoshtaCommon):
         self.assertAlmostEqual(asked["Cost"], round(order.amount_untaxed * 40, 2), places=2)
         cod_fee = round(20 + 0.02 * asked["RedeliveryCalculate"]["Amount"], 2)
         self.assertAlmostEqual(quote["price"], (70 + cod_fee) / 40, places=2)
+
+    def test_add_shipping_wizard_shows_price_and_expected_date(self):
+        order = self.env["sale.order"].create({
+            "partner_id": self.customer.id,
+            "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+        })
+        wizard = self.env["choose.delivery.carrier"].with_context(
+            default_order_id=order.id, default_carrier_id=self.carrier.id).create({})
+        wizard.total_weight = 5.0  # the user corrects the weight in the wizard
+        wizard.update_price()
+        sent = self.fake.calls("getDocumentPrice")[-1]["methodProperties"]
+        self.assertAlmostEqual(sent["Weight"], 5.0)
+        self.assertIn("2026-11-25", wizard.delivery_message)
+        self.assertGreater(wizard.delivery_price, 0)
+        wizard.button_confirm()
+        line = order.order_line.filtered("is_delivery")
+        self.assertEqual(line.product_id, self.carrier.product_id)
+        self.assertAlmostEqual(line.price_unit, wizard.delivery_price, places=2)
+        self.assertIn("2026-11-25", order.delivery_message)
