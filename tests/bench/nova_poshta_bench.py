@@ -38,6 +38,7 @@ def main():
         args.addons_path = ",".join([os.path.join(ROOT, "addons")] + [os.path.abspath(p) for p in extra])
     config.parse_config(["-d", args.db, f"--addons-path={args.addons_path}", "--log-level=warn"])
     from odoo.addons.nova_poshta.tools import nova_poshta_api
+
     from tests.fakes.nova_poshta import PATH, NovaPoshtaFake
 
     http_seconds = [0.0]

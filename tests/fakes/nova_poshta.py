@@ -64,7 +64,8 @@ class NovaPoshtaFake(FakeServer):
         self.statuses[number] = (str(code), extra)
 
     def calls(self, method=None):
-        return [r.json for r in self.requests_to(PATH) if r.json and (not method or r.json.get("calledMethod") == method)]
+        return [r.json for r in self.requests_to(PATH)
+                if r.json and (not method or r.json.get("calledMethod") == method)]
 
     # -- protocol ------------------------------------------------------------------
     def handle(self, request, _match):

@@ -61,8 +61,9 @@ class DeliveryCarrier(models.Model):
         for carrier in self:
             expiry = carrier.nova_poshta_key_expiry
             carrier.nova_poshta_key_warning = (
-                self.env._("The Nova Poshta API key expires on %(date)s: generate a new one in the Nova Poshta cabinet.",
-                           date=expiry)
+                self.env._(
+                    "The Nova Poshta API key expires on %(date)s: generate a new one in the Nova Poshta cabinet.",
+                    date=expiry)
                 if expiry and expiry - today <= timedelta(days=30) else False
             )
 
@@ -268,7 +269,7 @@ class DeliveryCarrier(models.Model):
             limits = sorted([branch.max_length, branch.max_width, branch.max_height])
             for seat in self._nova_poshta_seats(picking, weight):
                 size = sorted([seat["volumetricLength"], seat["volumetricWidth"], seat["volumetricHeight"]])
-                if all(limits) and any(s > m for s, m in zip(size, limits)):
+                if all(limits) and any(s > m for s, m in zip(size, limits, strict=True)):
                     errors.append(self.env._(
                         "a package (%(size)s cm) does not fit the parcel locker (%(max)s cm)",
                         size="×".join(f"{v:g}" for v in size), max="×".join(f"{v:g}" for v in limits)))
@@ -291,7 +292,8 @@ class DeliveryCarrier(models.Model):
         for package in packages:
             ptype = package.package_type_id
             seats.append({
-                "volumetricLength": ptype.packaging_length / 10 if ptype.packaging_length else self.nova_poshta_default_length,
+                "volumetricLength": ptype.packaging_length / 10 if ptype.packaging_length
+                else self.nova_poshta_default_length,
                 "volumetricWidth": ptype.width / 10 if ptype.width else self.nova_poshta_default_width,
                 "volumetricHeight": ptype.height / 10 if ptype.height else self.nova_poshta_default_height,
                 "weight": round(package.shipping_weight or package.weight or weight / len(packages), 3),

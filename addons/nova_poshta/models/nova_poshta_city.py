@@ -7,7 +7,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
-
 from ..tools.nova_poshta_api import NovaPoshtaError
 
 _logger = logging.getLogger(__name__)

@@ -65,7 +65,7 @@ class TestNovaPoshtaExtras(NovaPoshtaCommon):
             picking = self._order(partner=partner).picking_ids
             self._validate(picking)
             pickings |= picking
-        for picking, code in zip(pickings, ("9", "103", "9", "9")):
+        for picking, code in zip(pickings, ("9", "103", "9", "9"), strict=True):
             self.fake.set_status(picking.nova_poshta_number, code)
         self.env["stock.picking"]._cron_nova_poshta_update_tracking()
         lead = self.env["crm.lead"].create({"name": "Ще одне замовлення", "partner_id": partner.id})

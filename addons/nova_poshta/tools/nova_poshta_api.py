@@ -10,8 +10,14 @@ import time
 
 import requests
 
-from ..const import (API_URL, DEFAULT_TIMEOUT, DIRECTORY_PAGE_SIZE, ERROR_MESSAGES, RETRYABLE_ERROR_CODES,
-                     TRACKING_BATCH_SIZE)
+from ..const import (
+    API_URL,
+    DEFAULT_TIMEOUT,
+    DIRECTORY_PAGE_SIZE,
+    ERROR_MESSAGES,
+    RETRYABLE_ERROR_CODES,
+    TRACKING_BATCH_SIZE,
+)
 
 _logger = logging.getLogger(__name__)
 
