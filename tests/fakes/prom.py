@@ -1,11 +1,17 @@
 """Protocol fake of the Prom.ua public API v1 (Bearer auth, {"products"|"orders": [...]} lists,
 top-level array for products/edit, processed_ids answers, {"error": ...} business errors)."""
 
+import datetime
 import threading
 
 from tests.fakes.base import FakeServer, Response
 
 PREFIX = "/api/v1"
+
+
+def _now():
+    """Orders default to 'just now' (UTC), so a test never ages out of the import window."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class PromFake(FakeServer):
@@ -29,8 +35,9 @@ class PromFake(FakeServer):
         self.products[pid] = {"id": pid, "sku": sku, "name": name or sku, "price": price,
                               "quantity_in_stock": quantity, "presence": "available", "gtin": gtin}
 
-    def add_order(self, oid, products, phone="+380671234567", email="", date="2026-11-22T10:00:00",
+    def add_order(self, oid, products, phone="+380671234567", email="", date=None,
                   status="pending", **extra):
+        date = date or _now().strftime("%Y-%m-%dT%H:%M:%S")
         self.orders[oid] = dict({
             "id": oid, "date_created": date, "date_modified": date, "client_first_name": "Олена",
             "client_last_name": "Петренко", "phone": phone, "email": email, "status": status,

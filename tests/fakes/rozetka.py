@@ -2,6 +2,7 @@
 POST /sites login with base64 password, bearer tokens that can expire, mass-update, orders search)."""
 
 import base64
+import datetime
 import itertools
 import threading
 
@@ -15,6 +16,11 @@ def ok(content):
 def fail(message, code, description="", status=200):
     return Response.json({"success": False, "errors": {"message": message, "code": code,
                                                         "description": description}}, status=status)
+
+
+def _now():
+    """Orders default to 'just now' (UTC), so a test never ages out of the import window."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class RozetkaFake(FakeServer):
@@ -42,7 +48,8 @@ class RozetkaFake(FakeServer):
         self.items[rz_id] = {"id": rz_id, "article": article, "price_offer_id": article, "name": name or article,
                              "price": price, "stock_quantity": stock}
 
-    def add_order(self, oid, purchases, changed="2026-11-22 10:00:00", status=1, phone="380671234567", **extra):
+    def add_order(self, oid, purchases, changed=None, status=1, phone="380671234567", **extra):
+        changed = changed or _now().strftime("%Y-%m-%d %H:%M:%S")
         self.orders[oid] = dict({
             "id": oid, "created": changed, "changed": changed, "status": status, "user_phone": phone,
             "amount": str(sum(p["price"] * p["quantity"] for p in purchases)),
