@@ -35,6 +35,8 @@ def main():
     parser.add_argument("--size", default="1440,900")
     parser.add_argument("--wait", type=float, default=3.0, help="extra seconds for the screen to settle")
     parser.add_argument("--full", action="store_true", help="resize the window to the page height first")
+    parser.add_argument("--click", action="append", default=[],
+                        help="CSS selector to click once the screen loaded (repeatable), e.g. a dialog button")
     args = parser.parse_args()
 
     options = webdriver.ChromeOptions()
@@ -53,6 +55,9 @@ def main():
         driver.get(args.url + args.path)
         WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".o_action_manager > *")))
         time.sleep(args.wait)
+        for selector in args.click:
+            WebDriverWait(driver, 30).until(ec.element_to_be_clickable((By.CSS_SELECTOR, selector))).click()
+            time.sleep(args.wait)
         if args.full:
             height = driver.execute_script("return document.body.scrollHeight")
             driver.set_window_size(int(args.size.split(",")[0]), max(height, 900))

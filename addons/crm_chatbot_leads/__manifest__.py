@@ -1,7 +1,7 @@
 {
     "name": "CRM Chatbot Leads (Telegram, Viber)",
     "summary": "Telegram and Viber bots that turn customer requests into CRM leads",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
@@ -13,6 +13,7 @@
         "security/crm_chatbot_leads_security.xml",
         "data/ir_cron_data.xml",
         "data/utm_data.xml",
+        "views/chatbot_reply_views.xml",
         "views/chatbot_bot_views.xml",
         "views/chatbot_conversation_views.xml",
         "views/crm_lead_views.xml",

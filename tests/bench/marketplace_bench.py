@@ -54,6 +54,7 @@ def main():
         config.parse_config(["-d", bench_db, f"--addons-path={addons_path}", "--log-level=warn"])
         from odoo.addons.marketplace_connector.tools.prom_api import PromApi
         from odoo.addons.marketplace_connector.tools.rozetka_api import RozetkaApi
+
         from tests.fakes.prom import PREFIX, PromFake
         from tests.fakes.rozetka import RozetkaFake
 
@@ -180,7 +181,7 @@ def main():
             barrier = threading.Barrier(2)
             errors = []
 
-            def run(channel_id, order):
+            def run(channel_id, order, barrier=barrier, errors=errors):
                 try:
                     with registry.cursor() as cr:
                         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})

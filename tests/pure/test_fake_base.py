@@ -1,7 +1,7 @@
 import pytest
 import requests
 
-from tests.fakes.base import Fault, FakeServer, Response
+from tests.fakes.base import FakeServer, Fault, Response
 
 
 class EchoFake(FakeServer):

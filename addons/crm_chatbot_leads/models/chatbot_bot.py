@@ -6,7 +6,11 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..const import (
-    PARAM_TELEGRAM_URL, PARAM_VIBER_URL, PARAM_WEBHOOK_BASE, TELEGRAM_ALLOWED_UPDATES, VIBER_EVENT_TYPES,
+    PARAM_TELEGRAM_URL,
+    PARAM_VIBER_URL,
+    PARAM_WEBHOOK_BASE,
+    TELEGRAM_ALLOWED_UPDATES,
+    VIBER_EVENT_TYPES,
 )
 from ..tools.telegram_api import TelegramApi, TelegramApiError, generate_secret_token
 from ..tools.viber_api import ViberApi, ViberApiError
@@ -26,7 +30,8 @@ class ChatbotBot(models.Model):
     channel = fields.Selection(
         [("telegram", "Telegram"), ("viber", "Viber")], required=True, default="telegram"
     )
-    token = fields.Char(groups="base.group_system", copy=False, help="Bot token from @BotFather or the Viber admin panel.")
+    token = fields.Char(groups="base.group_system", copy=False,
+                        help="Bot token from @BotFather or the Viber admin panel.")
     webhook_secret = fields.Char(
         groups="base.group_system", copy=False, readonly=True,
         help="Random secret_token Telegram sends back in X-Telegram-Bot-Api-Secret-Token.")
@@ -49,7 +54,8 @@ class ChatbotBot(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", check_company=True,
                               domain="[('share', '=', False)]")
     tag_ids = fields.Many2many("crm.tag", string="Tags")
-    source_id = fields.Many2one("utm.source", string="Source", help="UTM source of the leads when the deep link has none.")
+    source_id = fields.Many2one("utm.source", string="Source",
+                                help="UTM source of the leads when the deep link has none.")
     sender_name = fields.Char(default="Shop", help="Viber: sender name shown to the customer (28 characters max).")
     viber_paid_messages = fields.Boolean(
         string="Allow Paid Messages",

@@ -147,13 +147,14 @@ class ChatbotConversation(models.Model):
             return [{"text": _("📦 My orders")}]
         return None
 
-    def _chatbot_queue(self, text, keyboard=False, kind="reply", lead=None, external_id=False):
+    def _chatbot_queue(self, text, keyboard=False, kind="reply", lead=None, external_id=False, author=None):
         """Queue an outbound message (sent by the cron, woken at once by ``_trigger``).
 
         :param str text: text for the customer
         :param str keyboard: ``phone`` (share-phone + orders buttons), ``menu``, ``remove`` or False
         :param str kind: ``reply`` (answer to a customer message), ``notification`` (bot-initiated),
             ``callback`` (Telegram answerCallbackQuery, external_id = callback query id)
+        :param author: ``res.users`` who wrote the message (a salesperson's answer), None for the bot
         :return: the ``chatbot.message``
         """
         self.ensure_one()
@@ -169,6 +170,7 @@ class ChatbotConversation(models.Model):
             "date_epoch": time.time(),
             "lead_id": (lead or self.lead_id).id or False,
             "external_id": external_id,
+            "author_id": author.id if author else False,
         })
         self.last_message_date = fields.Datetime.now()
         self.env["chatbot.message"]._chatbot_trigger_send()

@@ -5,15 +5,24 @@ import time
 from datetime import timedelta
 
 import psycopg2
-
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import (
-    BACKOFF_BASE, BACKOFF_MAX, DEFAULT_BATCH_SIZE, DEFAULT_CRON_BUDGET, PARAM_CRON_BUDGET, MAX_ATTEMPTS, PARAM_BATCH_SIZE, PARAM_CHAT_INTERVAL, TELEGRAM_GLOBAL_PER_SECOND,
-    TELEGRAM_PER_CHAT_INTERVAL, VIBER_GLOBAL_PER_SECOND, VIBER_SESSION_HOURS,
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CRON_BUDGET,
+    MAX_ATTEMPTS,
+    PARAM_BATCH_SIZE,
+    PARAM_CHAT_INTERVAL,
+    PARAM_CRON_BUDGET,
+    TELEGRAM_GLOBAL_PER_SECOND,
+    TELEGRAM_PER_CHAT_INTERVAL,
+    VIBER_GLOBAL_PER_SECOND,
+    VIBER_SESSION_HOURS,
 )
 from ..tools.telegram_api import TelegramApiError
 from ..tools.viber_api import ViberApiError
@@ -51,6 +60,8 @@ class ChatbotMessage(models.Model):
     sent_date = fields.Datetime(readonly=True)
     sent_epoch = fields.Float(readonly=True)
     error = fields.Text(readonly=True)
+    author_id = fields.Many2one("res.users", string="Sent By", readonly=True, ondelete="set null",
+                                help="The salesperson who wrote this answer; empty for the bot's own messages.")
     mail_message_id = fields.Many2one("mail.message", string="Chatter Message", ondelete="set null", readonly=True)
 
     # -- chatter ------------------------------------------------------------------------------
@@ -65,6 +76,9 @@ class ChatbotMessage(models.Model):
                 header = Markup("💬 <b>%s</b> · %s") % (
                     conversation.customer_name or conversation.chat_id, labels.get(message.channel, ""))
                 author = conversation.partner_id.id or False
+            elif message.author_id:
+                header = Markup("👤 <b>%s</b> · %s") % (message.author_id.name, labels.get(message.channel, ""))
+                author = message.author_id.partner_id.id
             else:
                 header = Markup("🤖 <b>%s</b> · %s") % (conversation.bot_id.name, labels.get(message.channel, ""))
                 author = self.env.ref("base.partner_root").id
@@ -222,7 +236,7 @@ class ChatbotMessage(models.Model):
         if not bot.active or conversation.state == "unsubscribed":
             self.write({"state": "cancelled", "error": "Bot archived or customer unsubscribed"})
             return "cancelled"
-        if bot.channel == "viber" and self.kind == "notification" and not bot.viber_paid_messages:
+        if bot.channel == "viber" and (self.kind == "notification" or self.author_id) and not bot.viber_paid_messages:
             last = conversation.last_inbound_date
             if not last or last < fields.Datetime.now() - timedelta(hours=VIBER_SESSION_HOURS):
                 self.write({"state": "cancelled",

@@ -104,7 +104,8 @@ class TestChatbotSecurity(TransactionCase):
         self.assertEqual(Conversation.with_user(self.seller_b).search([("id", "in", ids)]), self.conv_b)
         self.assertEqual(Conversation.with_user(self.all_leads).search([("id", "in", ids)]), self.conv_a | self.conv_b)
         Message = self.env["chatbot.message"]
-        self.assertEqual(Message.with_user(self.seller_a).search([("id", "in", (self.msg_a | self.msg_b).ids)]), self.msg_a)
+        both = (self.msg_a | self.msg_b).ids
+        self.assertEqual(Message.with_user(self.seller_a).search([("id", "in", both)]), self.msg_a)
         with self.assertRaises(AccessError):
             self.conv_b.with_user(self.seller_a).read(["phone"])
         with self.assertRaises(AccessError):

@@ -33,7 +33,8 @@ class TestChatbotNotifications(ChatbotHttpCommon):
         lead.stage_id = self.stage
         notifications = lead.chatbot_message_ids.filtered(lambda m: m.kind == "notification")
         self.assertEqual(len(notifications), 1)
-        self.assertEqual(notifications.body, f"Request {lead.chatbot_reference}: Proposal sent. We sent you a proposal.")
+        self.assertEqual(notifications.body,
+                         f"Request {lead.chatbot_reference}: Proposal sent. We sent you a proposal.")
         self.tg_fake.fail_next(Fault.server_error(
             503, '{"ok":false,"error_code":503,"description":"Service Unavailable"}'), times=1)
         self.send_queue()

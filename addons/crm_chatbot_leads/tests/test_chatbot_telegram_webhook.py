@@ -24,7 +24,8 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         self.assertEqual(self.post_tg(update, secret="s3cr3t_Secret-12").status_code, 403)
         self.assertEqual(self.post_tg(update, url="/chatbot/telegram/not-a-route").status_code, 403)
         # a Viber route token does not open the Telegram route
-        self.assertEqual(self.post_tg(update, url=f"/chatbot/telegram/{self.viber_bot.sudo().route_token}").status_code, 403)
+        viber_route = f"/chatbot/telegram/{self.viber_bot.sudo().route_token}"
+        self.assertEqual(self.post_tg(update, url=viber_route).status_code, 403)
         self.tg_bot.active = False
         self.assertEqual(self.post_tg(update).status_code, 403)
         self.tg_bot.active = True

@@ -22,7 +22,7 @@ import telegram
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from ..const import DEFAULT_TIMEOUT, TELEGRAM_API_URL, TELEGRAM_PERMANENT_CODES
+from ..const import DEFAULT_TIMEOUT, TELEGRAM_API_URL
 
 _logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs carry the bot token: keep it out of the logs

@@ -88,7 +88,7 @@ class CustomerClusteringRun(models.Model):
             partners = self.env["res.partner"].browse(partner_ids)
             for rank, segment in enumerate(segments):
                 members = partners.browse(
-                    [pid for pid, label in zip(partner_ids, result.labels) if label == rank]
+                    [pid for pid, label in zip(partner_ids, result.labels, strict=True) if label == rank]
                 )
                 members.write({"customer_segment_id": segment.id})
             run.write({

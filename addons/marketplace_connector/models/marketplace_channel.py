@@ -97,7 +97,7 @@ class MarketplaceChannel(models.Model):
         return {"prom": self._make_prom_adapter, "rozetka": self._make_rozetka_adapter}
 
     def _log_hook(self):
-        channel_id, db = self.id, self.env.cr.dbname
+        channel_id = self.id
         entries = []
 
         def on_call(operation, method, path, status, seconds, error):

@@ -71,7 +71,7 @@ class TestMarketplaceSync(MarketplaceCommon):
         self.prom_channel._push_dirty_offers()
         self.assertTrue(all(self.prom_channel.offer_ids.filtered("product_id").mapped("dirty")))
         self.assertIn("502", self.prom_channel.last_error)
-        log = self.prom_channel.log_ids.filtered(lambda l: l.status_code == 502)
+        log = self.prom_channel.log_ids.filtered(lambda entry: entry.status_code == 502)
         self.assertEqual(len(log), 1)
         self.prom_channel._push_dirty_offers()
         self.assertFalse(any(self.prom_channel.offer_ids.filtered("product_id").mapped("dirty")))

@@ -3,7 +3,11 @@ import asyncio
 import pytest
 
 from crm_chatbot_leads.tools.telegram_api import (
-    TelegramApi, TelegramApiError, check_secret_token, generate_secret_token, parse_update,
+    TelegramApi,
+    TelegramApiError,
+    check_secret_token,
+    generate_secret_token,
+    parse_update,
 )
 from tests.fakes.base import Fault
 from tests.fakes.telegram import TelegramFake, callback_update, contact_update, start_update, text_update

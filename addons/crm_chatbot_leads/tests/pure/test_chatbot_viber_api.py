@@ -3,7 +3,11 @@ import json
 import pytest
 
 from crm_chatbot_leads.tools.viber_api import (
-    ViberApi, ViberApiError, check_signature, compute_signature, parse_event,
+    ViberApi,
+    ViberApiError,
+    check_signature,
+    compute_signature,
+    parse_event,
 )
 from tests.fakes.base import Fault
 from tests.fakes.viber import ViberFake, contact_event, conversation_started_event, encode, message_event, sign

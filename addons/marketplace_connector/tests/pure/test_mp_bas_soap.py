@@ -1,7 +1,7 @@
 import pytest
+
 from marketplace_connector.tools.bas_soap_api import BasSoapApi
 from marketplace_connector.tools.marketplace_api import MarketplaceError
-
 from tests.fakes.bas_soap import PATH, BasSoapFake
 from tests.fakes.base import Fault
 

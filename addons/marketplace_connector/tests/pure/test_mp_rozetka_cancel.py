@@ -1,6 +1,6 @@
 import pytest
-from marketplace_connector.tools.rozetka_api import RozetkaApi
 
+from marketplace_connector.tools.rozetka_api import RozetkaApi
 from tests.fakes.rozetka import RozetkaFake
 
 

@@ -1,6 +1,6 @@
 import pytest
-from nova_poshta.tools.nova_poshta_api import NovaPoshtaApi, NovaPoshtaError, normalize_phone
 
+from nova_poshta.tools.nova_poshta_api import NovaPoshtaApi, NovaPoshtaError, normalize_phone
 from tests.fakes.base import Fault
 from tests.fakes.nova_poshta import PATH, NovaPoshtaFake
 

@@ -1,6 +1,6 @@
 import pytest
-from nova_poshta.tools.nova_poshta_api import NovaPoshtaApi, NovaPoshtaError
 
+from nova_poshta.tools.nova_poshta_api import NovaPoshtaApi, NovaPoshtaError
 from tests.fakes.nova_poshta import PATH, NovaPoshtaFake
 
 KEY = "b" * 32
