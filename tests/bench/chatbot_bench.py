@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark of crm_chatbot_leads webhooks against a running Odoo (prints figures, asserts nothing).
 
-1. (re)creates database ``cb_bench`` from ``tpl_base`` with crm_chatbot_leads (+ website_crm for the
-   comparison) unless ``--reuse``;
+1. (re)creates database ``cb_bench`` (from ``--template`` if given, e.g. a copy with crm/sale already
+   installed, to save time) with crm_chatbot_leads (+ website_crm for the comparison) unless ``--reuse``;
 2. starts the Telegram fake and points a bot at it (bot replies really go out through the queue);
 3. starts Odoo on ``--port`` (8073) with one cron thread and posts ``--updates`` Telegram updates
    to the real webhook (per chat: /start with deep link, shared contact, request, follow-up),
@@ -45,12 +45,13 @@ def addons_path():
     return sh("odoo_addons_path").strip()
 
 
-def prepare_db(db, reuse, with_website):
+def prepare_db(db, reuse, with_website, template=None):
     if reuse:
         return
     modules = "crm_chatbot_leads" + (",website_crm" if with_website else "")
-    print(f">> creating {db} from tpl_base and installing {modules} ...", flush=True)
-    sh(f"dropdb --if-exists {db} && createdb -T tpl_base {db} && "
+    origin = f"from {template} " if template else ""
+    print(f">> creating {db} {origin}and installing {modules} ...", flush=True)
+    sh(f"dropdb --if-exists {db} && createdb {'-T ' + template if template else ''} {db} && "
        f"odoo_cmd -d {db} -i {modules} --stop-after-init --log-level=warn")
 
 
@@ -100,10 +101,11 @@ def main():
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--reuse", action="store_true", help="keep the existing database")
+    parser.add_argument("--template", help="database to copy instead of starting from an empty one")
     parser.add_argument("--no-website", action="store_true")
     args = parser.parse_args()
 
-    prepare_db(args.db, args.reuse, not args.no_website)
+    prepare_db(args.db, args.reuse, not args.no_website, args.template)
     fake = TelegramFake(tokens=(TOKEN,)).start()
     setup = odoo_env_run(args.db, f"""
 bot = env['chatbot.bot'].with_context(active_test=False).search([('name', '=', 'Bench bot')], limit=1)
