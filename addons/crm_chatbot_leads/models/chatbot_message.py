@@ -176,7 +176,7 @@ class ChatbotMessage(models.Model):
                     handled += 1
                     if not testing:
                         # the send is an external side effect: persist its outcome at once
-                        self.env.cr.commit()
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
                         self.env.invalidate_all()  # new snapshot: drop values read in the previous one
                 except psycopg2.errors.SerializationFailure:
                     # the row changed since this transaction's snapshot: nothing was sent, try next pass
@@ -212,7 +212,7 @@ class ChatbotMessage(models.Model):
                 message.lead_id._chatbot_lock(nowait=True)  # a webhook writing the lead: do it later
             message._chatbot_after_sent()
             if not testing:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
             self.env.cr.rollback()
             self.env.invalidate_all()

@@ -79,13 +79,12 @@ class _LoopThread:
 
     def run(self, coro, timeout):
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            if asyncio.get_running_loop() is self._loop:  # would deadlock: never block our own loop
-                coro.close()
-                raise RuntimeError("TelegramApi called from its own event loop")
+            running = asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: Odoo's synchronous code, no loop in this thread
+            running = None
+        if running is not None and running is self._loop:  # would deadlock: never block our own loop
+            coro.close()
+            raise RuntimeError("TelegramApi called from its own event loop")
         future = asyncio.run_coroutine_threadsafe(coro, self._ensure())
         try:
             return future.result(timeout)

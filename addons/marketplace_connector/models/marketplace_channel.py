@@ -330,7 +330,8 @@ class MarketplaceChannel(models.Model):
         for attempt in range(1, attempts + 1):
             try:
                 binding = self.env["marketplace.order"]._import_from_marketplace(self, order)
-                self.env.cr.commit()  # pylint: disable=invalid-commit  (cron only: one order per transaction)
+                # cron only: one order per transaction
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 return binding
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
                     psycopg2.errors.LockNotAvailable):
