@@ -2,6 +2,7 @@
 
 PROM_URL = "https://my.prom.ua/api/v1"
 ROZETKA_URL = "https://api-seller.rozetka.com.ua"
+MARKETPLACE_CURRENCY = "UAH"  # Rozetka and Prom sell in hryvnia: prices are sent in it
 NBU_URL = "https://bank.gov.ua/NBUStatService/v1/statdirectory/exchange"
 DEFAULT_TIMEOUT = 30
 PROM_BATCH = 100  # products/edit per request

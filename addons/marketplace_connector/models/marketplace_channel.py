@@ -40,6 +40,10 @@ class MarketplaceChannel(models.Model):
                                    default=lambda self: self.env["stock.warehouse"].search(
                                        [("company_id", "=", self.env.company.id)], limit=1))
     pricelist_id = fields.Many2one("product.pricelist", check_company=True)
+    currency_id = fields.Many2one(
+        "res.currency", string="Marketplace Currency", required=True, default=lambda self: self._default_currency(),
+        help="Currency of the prices sent to the marketplace and in the feed (hryvnia for Rozetka and Prom). "
+             "Prices of a pricelist in another currency are converted at the day's rate (NBU rates import).")
     team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
     stock_buffer = fields.Float(
         string="Safety Buffer", help="Units held back from the quantity sent to the marketplace."
@@ -232,11 +236,26 @@ class MarketplaceChannel(models.Model):
         products = products.with_context(warehouse_id=self.warehouse_id.id)
         return {p.id: p.free_qty for p in products}
 
+    @api.model
+    def _default_currency(self):
+        uah = self.env["res.currency"].search([("name", "=", const.MARKETPLACE_CURRENCY)], limit=1)
+        return uah if uah.active else self.env.company.currency_id
+
     def _prices(self, products):
+        """Channel price per product: the pricelist's price, converted to the marketplace currency."""
         self.ensure_one()
-        if not self.pricelist_id:
+        pricelist = self.pricelist_id
+        if not pricelist:
             return {p.id: None for p in products}
-        return {p.id: self.pricelist_id._get_product_price(p, 1.0) for p in products}
+        source, target = pricelist.currency_id, self.currency_id or pricelist.currency_id
+        today = fields.Date.context_today(self)
+        prices = {}
+        for product in products:
+            price = pricelist._get_product_price(product, 1.0)
+            if source != target:
+                price = source._convert(price, target, self.company_id, today)
+            prices[product.id] = price
+        return prices
 
     def _prepare_stock_updates(self, offers):
         free = self._free_quantities(offers.product_id)

@@ -34,7 +34,8 @@ class MarketplaceChannelFeed(models.Model):
         categories = products.categ_id
         categories |= self.env["product.category"].browse(
             int(x) for x in "/".join(categories.mapped("parent_path")).split("/") if x)
-        currency = (self.pricelist_id.currency_id or self.company_id.currency_id).name
+        currency = (self.currency_id or self.company_id.currency_id).name
+        today = fields.Date.context_today(self)
         now = fields.Datetime.now().strftime("%Y-%m-%d %H:%M")
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<yml_catalog date="{now}">', "<shop>",
                  f"<name>{escape(self.company_id.name)}</name>",
@@ -53,7 +54,9 @@ class MarketplaceChannelFeed(models.Model):
             product_uk = ukrainian[product.id]
             quantity = max(0, int(free.get(product.id, 0) - self.stock_buffer))
             price = prices.get(product.id)
-            price = product.lst_price if price is None else price
+            if price is None:  # no pricelist: the sales price, in the feed's currency
+                price = self.company_id.currency_id._convert(
+                    product.lst_price, self.currency_id or self.company_id.currency_id, self.company_id, today)
             # variants of one template share the template id as group_id (Rozetka/Prom group them)
             group = (f' group_id="{product.product_tmpl_id.id}"'
                      if product.product_tmpl_id.product_variant_count > 1 else "")

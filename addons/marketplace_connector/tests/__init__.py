@@ -6,3 +6,4 @@ from . import test_marketplace_bas
 from . import test_marketplace_feed
 from . import test_marketplace_pnl
 from . import test_marketplace_delivered
+from . import test_marketplace_currency
