@@ -49,6 +49,12 @@ class DeliveryCarrier(models.Model):
          ("afterpayment", "Payment control (to the sender's account)")],
         string="Cash on Delivery", default="none", required=True,
     )
+    nova_poshta_cod_journal_id = fields.Many2one(
+        "account.journal", string="COD Payment Journal", check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="When set, the cash on delivery that Nova Poshta pays out is registered as a payment of the "
+             "order's posted invoices in this journal (e.g. a 'Nova Poshta transfers' bank journal). "
+             "Empty: the payout is only noted on the order.")
     nova_poshta_default_weight = fields.Float(string="Default Weight (kg)", default=1.0)
     nova_poshta_default_length = fields.Integer(string="Default Length (cm)", default=30)
     nova_poshta_default_width = fields.Integer(string="Default Width (cm)", default=20)

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import const
@@ -198,9 +198,54 @@ class StockPicking(models.Model):
             self.sale_id.message_post(body=self.env._(
                 "Nova Poshta: the cash on delivery for waybill %(number)s (%(amount)s UAH) was paid out.",
                 number=self.nova_poshta_number, amount=self.nova_poshta_cod_amount))
+            self._nova_poshta_register_cod_payment()
         if state != previous:
             self._nova_poshta_follow_up(state, row)
         return True
+
+    def _nova_poshta_register_cod_payment(self):
+        """Register the paid-out COD on the order's open invoices (carrier's COD journal, if set).
+
+        Runs once per picking (with the flag that marks the COD received, in the same transaction). A
+        payment that cannot be registered leaves the tracking update in place and says why on the order.
+        """
+        self.ensure_one()
+        journal = self.carrier_id.nova_poshta_cod_journal_id
+        order = self.sale_id
+        if not journal or not order or self.nova_poshta_cod_amount <= 0:
+            return self.env["account.payment"]
+        invoices = order.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+            and m.payment_state in ("not_paid", "partial"))
+        if not invoices:
+            order.message_post(body=self.env._(
+                "Nova Poshta: no open posted invoice for waybill %(number)s; register the COD payment by hand.",
+                number=self.nova_poshta_number))
+            return self.env["account.payment"]
+        # the COD is in hryvnias: convert it to the invoices' currency; never pay more than is due
+        currency = invoices[0].currency_id
+        paid_out = self.nova_poshta_currency_id._convert(
+            self.nova_poshta_cod_amount, currency, order.company_id, fields.Date.context_today(self))
+        amount = currency.round(min(paid_out, sum(invoices.mapped("amount_residual"))))
+        try:
+            with self.env.cr.savepoint():
+                wizard = self.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoices.ids).create({
+                        "journal_id": journal.id, "amount": amount, "group_payment": True,
+                        "payment_date": fields.Date.context_today(self),
+                        "communication": self.env._("Nova Poshta COD %(number)s", number=self.nova_poshta_number),
+                    })
+                payments = wizard._create_payments()
+        except (UserError, ValidationError) as error:
+            order.message_post(body=self.env._(
+                "Nova Poshta: the COD payment for waybill %(number)s could not be registered: %(error)s",
+                number=self.nova_poshta_number, error=error.args[0] if error.args else error))
+            return self.env["account.payment"]
+        order.message_post(body=self.env._(
+            "Nova Poshta: COD payment %(payment)s of %(amount)s registered on %(invoices)s.",
+            payment=", ".join(payments.mapped("name")), amount=amount,
+            invoices=", ".join(invoices.mapped("name"))))
+        return payments
 
     def _nova_poshta_follow_up(self, state, row):
         if state == "refused":

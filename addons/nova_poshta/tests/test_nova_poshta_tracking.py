@@ -79,3 +79,34 @@ class TestNovaPoshtaTracking(NovaPoshtaCommon):
         self.assertEqual(second[0]["DocumentNumber"], unchecked.nova_poshta_number,
                          "the never-checked waybill goes first")
         self.assertTrue(all(pickings.mapped("nova_poshta_checked_at")))
+
+    def test_cod_payout_registers_the_payment_once(self):
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1)
+        self.carrier.nova_poshta_cod_journal_id = journal
+        order, picking = self._shipped()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertGreater(picking.nova_poshta_cod_amount, 0)
+        self.fake.set_status(picking.nova_poshta_number, 11)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertTrue(picking.nova_poshta_cod_received)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        payments = self.env["account.payment"].search([("memo", "ilike", picking.nova_poshta_number)])
+        self.assertEqual(len(payments), 1)
+        self.assertEqual(payments.journal_id, journal)
+        self.assertAlmostEqual(payments.amount, invoice.amount_total)
+        self.assertTrue(any("registered on" in (m.body or "") for m in order.message_ids))
+        # the same status again (next cron run, retried batch): no second payment
+        picking.nova_poshta_checked_at = False
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertEqual(self.env["account.payment"].search_count([("memo", "ilike", picking.nova_poshta_number)]), 1)
+
+    def test_cod_payout_without_invoice_is_noted(self):
+        self.carrier.nova_poshta_cod_journal_id = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1)
+        order, picking = self._shipped()
+        self.fake.set_status(picking.nova_poshta_number, 11)
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+        self.assertTrue(picking.nova_poshta_cod_received)
+        self.assertTrue(any("register the COD payment by hand" in (m.body or "") for m in order.message_ids))
