@@ -38,8 +38,12 @@ class MarketplaceOrder(models.Model):
     np_branch = fields.Char(string="Nova Poshta Branch")
     delivery_address = fields.Char()
     payment_type = fields.Char()
-    amount_total = fields.Float()
-    commission = fields.Float()
+    currency_id = fields.Many2one(related="channel_id.currency_id", string="Marketplace Currency")
+    amount_total = fields.Monetary(currency_field="currency_id")
+    commission = fields.Monetary(currency_field="currency_id")
+    commission_order_currency = fields.Float(
+        compute="_compute_commission_order_currency", store=True,
+        string="Commission (Order Currency)", help="The commission in the sale order's currency, for the channel P&L.")
     ttn = fields.Char(string="Waybill")
     payload = fields.Text(readonly=True)
     last_status_sent = fields.Char(readonly=True, copy=False)
@@ -54,6 +58,17 @@ class MarketplaceOrder(models.Model):
     def _compute_name(self):
         for order in self:
             order.name = f"{order.channel_id.name} #{order.external_id}"
+
+    @api.depends("commission", "sale_order_id.currency_id", "channel_id.currency_id")
+    def _compute_commission_order_currency(self):
+        for binding in self:
+            order, source = binding.sale_order_id, binding.channel_id.currency_id
+            if not order or not source or source == order.currency_id:
+                binding.commission_order_currency = binding.commission
+            else:
+                binding.commission_order_currency = source._convert(
+                    binding.commission, order.currency_id, order.company_id,
+                    fields.Date.to_date(order.date_order) or fields.Date.context_today(binding))
 
     # -- import ------------------------------------------------------------------------------
     @api.model

@@ -23,15 +23,17 @@ class MarketplacePnlReport(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         # revenue: everything the customer pays (goods and the delivery fee); cost of goods from sale_margin;
+        # commission: the marketplace's figure converted to the order's currency;
         # delivery cost: what the carrier charges (picking carrier_price, set when the waybill is created),
         # else the cost of the order's delivery line
         self.env.cr.execute(SQL("""
             CREATE VIEW %s AS (
                 SELECT mo.id AS id, so.date_order AS date, mo.channel_id, so.company_id, so.id AS order_id,
                        COALESCE(lines.revenue, 0) AS revenue, COALESCE(lines.cost, 0) AS cost,
-                       COALESCE(mo.commission, 0) AS commission,
+                       COALESCE(mo.commission_order_currency, mo.commission, 0) AS commission,
                        COALESCE(NULLIF(ship.carrier_cost, 0), lines.delivery_cost, 0) AS delivery_cost,
-                       COALESCE(lines.revenue, 0) - COALESCE(lines.cost, 0) - COALESCE(mo.commission, 0)
+                       COALESCE(lines.revenue, 0) - COALESCE(lines.cost, 0)
+                           - COALESCE(mo.commission_order_currency, mo.commission, 0)
                            - COALESCE(NULLIF(ship.carrier_cost, 0), lines.delivery_cost, 0) AS margin
                   FROM marketplace_order mo
                   JOIN sale_order so ON so.id = mo.sale_order_id AND so.state = 'sale'

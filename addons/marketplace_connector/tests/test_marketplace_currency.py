@@ -39,6 +39,12 @@ class TestMarketplaceCurrency(MarketplaceCommon):
             [("channel_id", "=", self.prom_channel.id), ("external_id", "=", "31")]).sale_order_id
         self.assertEqual(order.currency_id, self.pricelist.currency_id)
         self.assertAlmostEqual(order.order_line.price_unit, 100.0)
+        # the P&L adds up in one currency: the 5 % commission (200 in the marketplace currency) is 5 there
+        binding = order.marketplace_order_id
+        self.assertAlmostEqual(binding.commission, 200.0)
+        self.env.flush_all()
+        pnl = self.env["marketplace.pnl.report"].search([("order_id", "=", order.id)])
+        self.assertAlmostEqual(pnl.commission, 5.0)
 
     def test_rate_change_reprices(self):
         self._push_all()
