@@ -1,11 +1,12 @@
 import json
 import logging
 import time
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..const import COMMAND_ORDERS, COMMAND_START, ORDERS_KEYWORDS, ORDERS_LIMIT
+from ..const import COMMAND_ORDERS, COMMAND_START, ORDERS_KEYWORDS, ORDERS_LIMIT, VIBER_SESSION_HOURS
 from ..tools.phone import normalize_ua_phone
 
 _logger = logging.getLogger(__name__)
@@ -137,6 +138,14 @@ class ChatbotConversation(models.Model):
         self.write({"last_message_date": now, "last_inbound_date": now})
         message._chatbot_post_on_lead()
         return message
+
+    def _chatbot_viber_session_closed(self):
+        """True when a message the customer did not just ask for would be a paid Viber message: a Viber
+        bot without paid messages, and no customer message in the last 24 hours."""
+        self.ensure_one()
+        bot, last = self.bot_id, self.last_inbound_date
+        return (bot.channel == "viber" and not bot.viber_paid_messages
+                and (not last or last < fields.Datetime.now() - timedelta(hours=VIBER_SESSION_HOURS)))
 
     def _chatbot_buttons(self, keyboard):
         conv = self._chatbot_env_lang()

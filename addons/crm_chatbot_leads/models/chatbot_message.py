@@ -22,7 +22,6 @@ from ..const import (
     TELEGRAM_GLOBAL_PER_SECOND,
     TELEGRAM_PER_CHAT_INTERVAL,
     VIBER_GLOBAL_PER_SECOND,
-    VIBER_SESSION_HOURS,
 )
 from ..tools.telegram_api import TelegramApiError
 from ..tools.viber_api import ViberApiError
@@ -236,12 +235,10 @@ class ChatbotMessage(models.Model):
         if not bot.active or conversation.state == "unsubscribed":
             self.write({"state": "cancelled", "error": "Bot archived or customer unsubscribed"})
             return "cancelled"
-        if bot.channel == "viber" and (self.kind == "notification" or self.author_id) and not bot.viber_paid_messages:
-            last = conversation.last_inbound_date
-            if not last or last < fields.Datetime.now() - timedelta(hours=VIBER_SESSION_HOURS):
-                self.write({"state": "cancelled",
-                            "error": "Outside Viber's 24-hour session and paid messages are disabled on this bot"})
-                return "cancelled"
+        if (self.kind == "notification" or self.author_id) and conversation._chatbot_viber_session_closed():
+            self.write({"state": "cancelled",
+                        "error": "Outside Viber's 24-hour session and paid messages are disabled on this bot"})
+            return "cancelled"
         # global rate per bot
         limit = TELEGRAM_GLOBAL_PER_SECOND if bot.channel == "telegram" else VIBER_GLOBAL_PER_SECOND
         sends = window[bot.id]

@@ -1,9 +1,5 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-
-from ..const import VIBER_SESSION_HOURS
 
 
 class ChatbotReply(models.TransientModel):
@@ -49,9 +45,7 @@ class ChatbotReply(models.TransientModel):
             raise UserError(_("The bot %(bot)s is archived: messages cannot be sent through it.", bot=bot.name))
         if conversation.state == "unsubscribed":
             raise UserError(_("The customer unsubscribed from the bot: messages can no longer be delivered to them."))
-        last = conversation.last_inbound_date
-        if (bot.channel == "viber" and not bot.viber_paid_messages
-                and (not last or last < fields.Datetime.now() - timedelta(hours=VIBER_SESSION_HOURS))):
+        if conversation.sudo()._chatbot_viber_session_closed():
             raise UserError(_(
                 "The customer last wrote more than 24 hours ago. Viber delivers free messages only within 24 "
                 "hours of the customer's message: enable paid messages on the bot or wait until the customer "
