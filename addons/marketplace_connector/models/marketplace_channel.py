@@ -241,21 +241,23 @@ class MarketplaceChannel(models.Model):
         uah = self.env["res.currency"].search([("name", "=", const.MARKETPLACE_CURRENCY)], limit=1)
         return uah if uah.active else self.env.company.currency_id
 
+    def _convert_amount(self, amount, from_currency, to_currency):
+        """`amount` from one currency to the other at today's rate; untouched (not rounded) when they are
+        the same. Used between the marketplace currency and the pricelist / order / company currency."""
+        self.ensure_one()
+        if not from_currency or not to_currency or from_currency == to_currency:
+            return amount
+        return from_currency._convert(amount, to_currency, self.company_id, fields.Date.context_today(self))
+
     def _prices(self, products):
         """Channel price per product: the pricelist's price, converted to the marketplace currency."""
         self.ensure_one()
         pricelist = self.pricelist_id
         if not pricelist:
             return {p.id: None for p in products}
-        source, target = pricelist.currency_id, self.currency_id or pricelist.currency_id
-        today = fields.Date.context_today(self)
-        prices = {}
-        for product in products:
-            price = pricelist._get_product_price(product, 1.0)
-            if source != target:
-                price = source._convert(price, target, self.company_id, today)
-            prices[product.id] = price
-        return prices
+        return {p.id: self._convert_amount(pricelist._get_product_price(p, 1.0), pricelist.currency_id,
+                                           self.currency_id)
+                for p in products}
 
     def _prepare_stock_updates(self, offers):
         free = self._free_quantities(offers.product_id)

@@ -35,7 +35,6 @@ class MarketplaceChannelFeed(models.Model):
         categories |= self.env["product.category"].browse(
             int(x) for x in "/".join(categories.mapped("parent_path")).split("/") if x)
         currency = (self.currency_id or self.company_id.currency_id).name
-        today = fields.Date.context_today(self)
         now = fields.Datetime.now().strftime("%Y-%m-%d %H:%M")
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<yml_catalog date="{now}">', "<shop>",
                  f"<name>{escape(self.company_id.name)}</name>",
@@ -55,8 +54,7 @@ class MarketplaceChannelFeed(models.Model):
             quantity = max(0, int(free.get(product.id, 0) - self.stock_buffer))
             price = prices.get(product.id)
             if price is None:  # no pricelist: the sales price, in the feed's currency
-                price = self.company_id.currency_id._convert(
-                    product.lst_price, self.currency_id or self.company_id.currency_id, self.company_id, today)
+                price = self._convert_amount(product.lst_price, self.company_id.currency_id, self.currency_id)
             # variants of one template share the template id as group_id (Rozetka/Prom group them)
             group = (f' group_id="{product.product_tmpl_id.id}"'
                      if product.product_tmpl_id.product_variant_count > 1 else "")

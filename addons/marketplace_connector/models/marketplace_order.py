@@ -175,14 +175,6 @@ class MarketplaceOrder(models.Model):
         partner = self._match_partner(data)
         # marketplace prices are in the channel's currency; the order is in its pricelist's
         order_currency = channel.pricelist_id.currency_id or channel.company_id.currency_id
-        channel_currency = channel.currency_id or order_currency
-        today = fields.Date.context_today(self)
-
-        def order_price(price):
-            if channel_currency == order_currency:
-                return price
-            return channel_currency._convert(price, order_currency, channel.company_id, today)
-
         order = self.env["sale.order"].with_context(marketplace_no_status=True).create({
             "partner_id": partner.id, "company_id": channel.company_id.id,
             "warehouse_id": channel.warehouse_id.id, "team_id": channel.team_id.id or False,
@@ -191,7 +183,8 @@ class MarketplaceOrder(models.Model):
             "note": self.env._("Delivery: %(city)s, Nova Poshta branch %(branch)s. Payment: %(payment)s",
                                city=data.city or "-", branch=data.np_branch or "-", payment=data.payment_type or "-"),
             "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": line.quantity,
-                                   "price_unit": order_price(line.price)}) for product, line in mapped],
+                                   "price_unit": channel._convert_amount(
+                                       line.price, channel.currency_id, order_currency)}) for product, line in mapped],
         })
         order.with_context(marketplace_no_status=True).action_confirm()
         self.write({"sale_order_id": order.id, "state": "imported", "exception_reason": False,
