@@ -22,6 +22,7 @@ Usage::
         assert fake.requests[0].json["calledMethod"] == "getCities"
 """
 
+import datetime
 import json
 import re
 import socket
@@ -30,6 +31,12 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+def utc_now():
+    """Naive UTC now, as marketplaces stamp their orders: fakes date new orders with it by default, so a
+    test never ages out of an import window."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 @dataclass

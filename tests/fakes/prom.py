@@ -1,17 +1,11 @@
 """Protocol fake of the Prom.ua public API v1 (Bearer auth, {"products"|"orders": [...]} lists,
 top-level array for products/edit, processed_ids answers, {"error": ...} business errors)."""
 
-import datetime
 import threading
 
-from tests.fakes.base import FakeServer, Response
+from tests.fakes.base import FakeServer, Response, utc_now
 
 PREFIX = "/api/v1"
-
-
-def _now():
-    """Orders default to 'just now' (UTC), so a test never ages out of the import window."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class PromFake(FakeServer):
@@ -37,7 +31,7 @@ class PromFake(FakeServer):
 
     def add_order(self, oid, products, phone="+380671234567", email="", date=None,
                   status="pending", **extra):
-        date = date or _now().strftime("%Y-%m-%dT%H:%M:%S")
+        date = date or utc_now().strftime("%Y-%m-%dT%H:%M:%S")
         self.orders[oid] = dict({
             "id": oid, "date_created": date, "date_modified": date, "client_first_name": "Олена",
             "client_last_name": "Петренко", "phone": phone, "email": email, "status": status,

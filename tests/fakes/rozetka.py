@@ -2,11 +2,10 @@
 POST /sites login with base64 password, bearer tokens that can expire, mass-update, orders search)."""
 
 import base64
-import datetime
 import itertools
 import threading
 
-from tests.fakes.base import FakeServer, Response
+from tests.fakes.base import FakeServer, Response, utc_now
 
 
 def ok(content):
@@ -16,11 +15,6 @@ def ok(content):
 def fail(message, code, description="", status=200):
     return Response.json({"success": False, "errors": {"message": message, "code": code,
                                                         "description": description}}, status=status)
-
-
-def _now():
-    """Orders default to 'just now' (UTC), so a test never ages out of the import window."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class RozetkaFake(FakeServer):
@@ -49,7 +43,7 @@ class RozetkaFake(FakeServer):
                              "price": price, "stock_quantity": stock}
 
     def add_order(self, oid, purchases, changed=None, status=1, phone="380671234567", **extra):
-        changed = changed or _now().strftime("%Y-%m-%d %H:%M:%S")
+        changed = changed or utc_now().strftime("%Y-%m-%d %H:%M:%S")
         self.orders[oid] = dict({
             "id": oid, "created": changed, "changed": changed, "status": status, "user_phone": phone,
             "amount": str(sum(p["price"] * p["quantity"] for p in purchases)),
