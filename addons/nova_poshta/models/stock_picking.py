@@ -223,16 +223,15 @@ class StockPicking(models.Model):
                 number=self.nova_poshta_number))
             return self.env["account.payment"]
         # the COD is in hryvnias: convert it to the invoices' currency; never pay more than is due
-        currency = invoices[0].currency_id
-        paid_out = self.nova_poshta_currency_id._convert(
-            self.nova_poshta_cod_amount, currency, order.company_id, fields.Date.context_today(self))
+        currency, today = invoices[0].currency_id, fields.Date.context_today(self)
+        paid_out = self.nova_poshta_currency_id._convert(self.nova_poshta_cod_amount, currency, order.company_id, today)
         amount = currency.round(min(paid_out, sum(invoices.mapped("amount_residual"))))
         try:
             with self.env.cr.savepoint():
                 wizard = self.env["account.payment.register"].with_context(
                     active_model="account.move", active_ids=invoices.ids).create({
                         "journal_id": journal.id, "amount": amount, "group_payment": True,
-                        "payment_date": fields.Date.context_today(self),
+                        "payment_date": today,
                         "communication": self.env._("Nova Poshta COD %(number)s", number=self.nova_poshta_number),
                     })
                 payments = wizard._create_payments()
