@@ -26,7 +26,7 @@ BACKOFF_BASE = 10
 BACKOFF_MAX = 3600
 MAX_ATTEMPTS = 30  # with the cap that is more than a day of retries: nothing is lost in an outage
 
-TELEGRAM_ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+TELEGRAM_ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 VIBER_EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
 
 VIBER_STATUS = {
@@ -64,5 +64,9 @@ TELEGRAM_PERMANENT_CODES = {400, 401, 403, 404}
 
 COMMAND_START = "/start"
 COMMAND_ORDERS = "/orders"
+COMMAND_OPERATOR = "/operator"
+OPERATOR_KEYWORDS = ("/operator", "operator", "оператор", "менеджер", "людина")
+DEFAULT_HANDOFF_MINUTES = 120  # the bot stays quiet this long after a salesperson's answer
+ORDER_STATES = ("sale", "done")  # "where is my order": confirmed orders only, never draft quotations
 ORDERS_KEYWORDS = ("/orders", "orders", "замовлення", "мої замовлення", "де моє замовлення")
 ORDERS_LIMIT = 5

@@ -223,3 +223,21 @@ def callback_update(user_id, data, update_id=None):
     return {"update_id": update_id or next(_update_ids),
             "callback_query": {"id": str(next(_message_ids)), "from": _user(user_id), "chat_instance": "-42",
                                "data": data, "message": _message(user_id, text="?")}}
+
+
+def my_chat_member_update(user_id, status, update_id=None):
+    """The bot's own membership changed in a private chat.
+
+    Source: core.telegram.org/bots/api#chatmemberupdated (``my_chat_member``: "the bot's chat member status
+    was updated in a chat. For private chats, this update is received only when the bot is blocked or
+    unblocked by the user") and #chatmember (``status``: ``member`` / ``kicked``...).
+    """
+    old, new = ("member", "kicked") if status == "kicked" else ("kicked", "member")
+    member = {"chat": {"id": user_id, "type": "private", "first_name": "Олена"}, "from": _user(user_id),
+              "date": int(time.time()),
+              "old_chat_member": {"status": old, "user": {"id": 123456, "is_bot": True, "first_name": "Shop"}},
+              "new_chat_member": {"status": new, "user": {"id": 123456, "is_bot": True, "first_name": "Shop"}}}
+    for side in ("old_chat_member", "new_chat_member"):
+        if member[side]["status"] == "kicked":  # ChatMemberBanned: until_date is required (0 = forever)
+            member[side]["until_date"] = 0
+    return {"update_id": update_id or next(_update_ids), "my_chat_member": member}

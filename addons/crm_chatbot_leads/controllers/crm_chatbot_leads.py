@@ -5,7 +5,8 @@ secret-token header / Viber HMAC of the raw body, both constant-time) **before**
 JSON, then store the raw update idempotently and process it. Answers:
 
 * 403: unknown route, missing or wrong secret/signature — nothing is written;
-* 400: malformed JSON or not an update — logged, nothing is written;
+* 400: malformed JSON or not an update (e.g. a message without a chat) — logged, nothing is written;
+* 413: a body over 1 MiB, refused from its Content-Length before it is read or parsed;
 * 200: processed, duplicate, or an update kind we ignore (logged).
 
 No outbound HTTP happens in the request: replies are queued and the sending cron is triggered.
@@ -25,6 +26,7 @@ _logger = logging.getLogger(__name__)
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 VIBER_HEADER = "X-Viber-Content-Signature"
 VIBER_IGNORED_EVENTS = ("delivered", "seen", "webhook", "client_status")
+MAX_BODY_BYTES = 1024 * 1024  # an update is a few KiB (media are sent as file ids / URLs): refuse more unread
 
 
 class ChatbotWebhookController(http.Controller):
@@ -35,6 +37,16 @@ class ChatbotWebhookController(http.Controller):
     def _answer(status, reason=None, payload=None):
         body = payload if payload is not None else {"ok": status == 200, "reason": reason}
         return request.make_json_response(body, status=status)
+
+    @staticmethod
+    def _body_too_large():
+        """True when the body is over MAX_BODY_BYTES, decided from Content-Length before reading it (a
+        body without a length is read at most one byte past the limit)."""
+        httprequest = request.httprequest
+        length = httprequest.content_length
+        if length is not None:
+            return length > MAX_BODY_BYTES
+        return len(httprequest.stream.read(MAX_BODY_BYTES + 1)) > MAX_BODY_BYTES
 
     @staticmethod
     def _load_json(raw):
@@ -51,6 +63,9 @@ class ChatbotWebhookController(http.Controller):
             _logger.warning("Chatbot Telegram webhook: rejected request from %s (unknown bot or bad secret)",
                             request.httprequest.remote_addr)
             return self._answer(403, "forbidden")
+        if self._body_too_large():
+            _logger.warning("Chatbot %s: body over %s bytes refused", bot_sudo.id, MAX_BODY_BYTES)
+            return self._answer(413, "body too large")
         raw = request.httprequest.get_data()  # cached: Odoo may replay the request after a concurrency error
         data = self._load_json(raw)
         if data is None:
@@ -61,7 +76,7 @@ class ChatbotWebhookController(http.Controller):
         except ValueError as error:
             _logger.warning("Chatbot %s: invalid update ignored: %s", bot_sudo.id, error)
             return self._answer(400, "not a Telegram update")
-        if parsed["kind"] not in ("message", "edited_message", "callback_query"):
+        if parsed["kind"] not in ("message", "edited_message", "callback_query", "my_chat_member"):
             _logger.info("Chatbot %s: update %s of kind %s ignored", bot_sudo.id, parsed["update_id"], parsed["kind"])
             return self._answer(200, "ignored")
         bot_sudo = bot_sudo.with_user(request.env.ref("base.user_root")).with_company(bot_sudo.company_id)
@@ -71,6 +86,11 @@ class ChatbotWebhookController(http.Controller):
     @http.route(_viber_route, type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
     def chatbot_viber_webhook(self, route_token, **kwargs):
         bot_sudo = request.env["chatbot.bot"]._chatbot_find_by_route(route_token, "viber")
+        if not bot_sudo:
+            return self._answer(403, "forbidden")
+        if self._body_too_large():  # the signature covers the body: its size is checked before reading it
+            _logger.warning("Chatbot %s: body over %s bytes refused", bot_sudo.id, MAX_BODY_BYTES)
+            return self._answer(413, "body too large")
         raw = request.httprequest.get_data()  # cached: Odoo may replay the request after a concurrency error
         signature = request.httprequest.headers.get(VIBER_HEADER)
         if not bot_sudo or not check_signature(bot_sudo.token, raw, signature):

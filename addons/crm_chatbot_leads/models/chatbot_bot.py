@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..const import (
+    DEFAULT_HANDOFF_MINUTES,
     PARAM_TELEGRAM_URL,
     PARAM_VIBER_URL,
     PARAM_WEBHOOK_BASE,
@@ -70,6 +71,11 @@ class ChatbotBot(models.Model):
         default=lambda self: self.env._("Thank you! Your request {reference} is registered. "
                                         "A manager will contact you shortly."),
         help="Sent when a request becomes a lead. Placeholders: {reference}, {name}.")
+    handoff_minutes = fields.Integer(
+        string="Quiet Time after a Salesperson (min)", default=DEFAULT_HANDOFF_MINUTES,
+        help="Once a salesperson answers a chat, the bot stops its automatic lines there (\"added to your "
+             "request\") until the salesperson gives the chat back or this many minutes pass without an "
+             "answer. 0: until given back.")
     conversation_ids = fields.One2many("chatbot.conversation", "bot_id")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
 

@@ -1,13 +1,21 @@
-import json
 import logging
 import time
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..const import COMMAND_ORDERS, COMMAND_START, ORDERS_KEYWORDS, ORDERS_LIMIT, VIBER_SESSION_HOURS
-from ..tools.phone import normalize_ua_phone
+from ..const import (
+    COMMAND_ORDERS,
+    COMMAND_START,
+    OPERATOR_KEYWORDS,
+    ORDER_STATES,
+    ORDERS_KEYWORDS,
+    ORDERS_LIMIT,
+    VIBER_SESSION_HOURS,
+)
+from ..tools.phone import find_phone, normalize_ua_phone, typed_phone
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +26,14 @@ STATES = [
     ("open", "Open"),
     ("unsubscribed", "Unsubscribed"),
 ]
+
+
+# set by the module's code only (webhooks, lead assignment): see ChatbotConversation.write
+PROTECTED_FIELDS = (
+    "bot_id", "chat_id", "company_id", "channel", "state", "phone", "phone_verified", "partner_id", "lead_id",
+    "team_id", "user_id", "last_message_date", "last_inbound_date", "start_payload", "source_id", "campaign_id",
+    "handoff_date", "handoff_user_id",
+)
 
 
 class ChatbotConversation(models.Model):
@@ -49,10 +65,25 @@ class ChatbotConversation(models.Model):
     message_count = fields.Integer(compute="_compute_message_count")
     last_message_date = fields.Datetime(index=True)
     last_inbound_date = fields.Datetime(help="Last customer message (opens Viber's free 24-hour session).")
+    handoff_date = fields.Datetime(
+        string="Salesperson Active Since", readonly=True,
+        help="Last answer of a salesperson (or the customer's request for a human): the bot keeps quiet "
+             "until the chat is given back to it or the bot's quiet time has passed.")
+    handoff_user_id = fields.Many2one("res.users", string="Answered By", readonly=True)
+    handoff_active = fields.Boolean(string="Salesperson Answering", compute="_compute_handoff_active")
 
     _sql_constraints = [
         ("bot_chat_uniq", "unique(bot_id, chat_id)", "One conversation per chat and bot."),
     ]
+
+    def write(self, vals):
+        """Routing fields are the module's: only its own code (running as superuser) changes them, never
+        a user through the UI or RPC, whatever their group (salespeople have no write access at all)."""
+        if not self.env.su and set(vals) & set(PROTECTED_FIELDS):
+            raise AccessError(self.env._(
+                "The chat's routing fields (%(fields)s) are managed by the chatbot itself and cannot be changed.",
+                fields=", ".join(sorted(set(vals) & set(PROTECTED_FIELDS)))))
+        return super().write(vals)
 
     @api.depends("customer_name", "chat_id", "channel")
     def _compute_name(self):
@@ -66,6 +97,28 @@ class ChatbotConversation(models.Model):
             [("conversation_id", "in", self.ids)], ["conversation_id"], ["__count"]))
         for conversation in self:
             conversation.message_count = counts.get(conversation, 0)
+
+    @api.depends("handoff_date", "bot_id.handoff_minutes")
+    def _compute_handoff_active(self):
+        for conversation in self:
+            conversation.handoff_active = conversation._chatbot_in_handoff()
+
+    def _chatbot_in_handoff(self):
+        """True while a salesperson handles the chat: the bot does not send its canned lines."""
+        self.ensure_one()
+        if not self.handoff_date:
+            return False
+        minutes = self.sudo().bot_id.handoff_minutes
+        return not minutes or self.handoff_date > fields.Datetime.now() - timedelta(minutes=minutes)
+
+    def _chatbot_start_handoff(self, user=None):
+        self.sudo().write({"handoff_date": fields.Datetime.now(), "handoff_user_id": user.id if user else False})
+
+    def action_chatbot_close_handoff(self):
+        """Give the chat back to the bot (button for the salesperson who sees the chat)."""
+        self.check_access("read")
+        self.sudo().write({"handoff_date": False, "handoff_user_id": False})
+        return True
 
     def action_view_lead(self):
         self.ensure_one()
@@ -210,61 +263,31 @@ class ChatbotConversation(models.Model):
     def _chatbot_resolve_utm(self):
         """UTM source/campaign from the deep-link payload ``<source>`` or ``<source>__<campaign>``.
 
-        Many chats may open the same new deep link at once: the records are created with
-        ``INSERT ... ON CONFLICT DO NOTHING``. A chat that loses the race cannot see the winner's
-        row in its snapshot, so it keeps only the payload and resolves it again when its lead is
-        created, in a later transaction.
+        Anybody can open ``t.me/<bot>?start=<anything>``: the payload only selects records that already
+        exist (the marketing team creates its sources and campaigns). An unknown source maps to the
+        single "Unknown deep link" source and an unknown campaign to none; the raw payload stays on
+        the conversation (``start_payload``). Nothing is ever created from a stranger's payload.
         """
-        for conversation in self.filtered(lambda c: c.start_payload and not (c.source_id and c.campaign_id)):
+        for conversation in self.filtered(lambda c: c.start_payload and not c.source_id):
             source_name, _sep, campaign_name = conversation.start_payload.partition("__")
-            vals = {}
-            for field, model, name in (("source_id", "utm.source", source_name),
-                                       ("campaign_id", "utm.campaign", campaign_name)):
-                name = (name or "").replace("_", " ").strip()[:64]
-                if name and not conversation[field]:
-                    record_id = self._chatbot_utm_id(model, name)
-                    if record_id:
-                        vals[field] = record_id
-            if vals:
-                conversation.write(vals)
+            source = self._chatbot_known_utm("utm.source", source_name)
+            campaign = self._chatbot_known_utm("utm.campaign", campaign_name)
+            if not source:
+                source = self.env.ref("crm_chatbot_leads.utm_source_unknown_deep_link", raise_if_not_found=False)
+            conversation.write({"source_id": source.id if source else False,
+                                "campaign_id": campaign.id or conversation.campaign_id.id or False})
 
     @api.model
-    def _chatbot_utm_id(self, model, name):
-        """Id of the utm.source / utm.campaign called `name`, created if needed.
-
-        The record is created by ``INSERT ... ON CONFLICT DO NOTHING`` in a separate READ COMMITTED
-        transaction (so simultaneous first uses of a new deep link neither fail nor log errors).
-        The current transaction may not see it yet (its snapshot is older): then None is
-        returned and the payload is resolved again when the lead is created.
-        """
-        Model = self.env[model].sudo().with_context(active_test=False)
-        record = Model.search([("name", "=ilike", name)], limit=1)
-        if record:
-            return record.id
-        if model == "utm.source":
-            query = SQL(
-                """INSERT INTO utm_source (name, create_uid, write_uid, create_date, write_date)
-                   VALUES (%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-                   ON CONFLICT (name) DO NOTHING""", name, self.env.uid, self.env.uid)
-        else:
-            stage = self.env["utm.stage"].sudo().search([], limit=1)
-            query = SQL(
-                """INSERT INTO utm_campaign (name, title, user_id, stage_id, is_auto_campaign, active,
-                                            create_uid, write_uid, create_date, write_date)
-                   VALUES (%s, %s, %s, %s, true, true, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-                   ON CONFLICT (name) DO NOTHING""",
-                name, json.dumps({"en_US": name}), self.env.uid, stage.id, self.env.uid, self.env.uid)
-        if self.env.registry.in_test_mode():
-            self.env.cr.execute(query)  # tests share one transaction
-        else:
-            with self.env.registry.cursor() as cr:
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                cr.execute(query)
-        Model.invalidate_model(["name"])
-        record = Model.search([("name", "=ilike", name)], limit=1)
-        if not record:
-            _logger.info("Chatbot: %s %r not visible yet, resolved when the lead is created", model, name)
-        return record.id or None
+    def _chatbot_known_utm(self, model, name):
+        """The existing utm.source / utm.campaign called `name` (``_`` read as spaces, case-insensitive)."""
+        name = (name or "").replace("_", " ").strip()[:64]
+        if not name:
+            return self.env[model]
+        Model = self.env[model].sudo()
+        domain = [("name", "=ilike", name)]
+        if model == "utm.campaign":
+            domain = ["|", ("name", "=ilike", name), ("title", "=ilike", name)]
+        return Model.search(domain, limit=1)
 
     def _chatbot_log_inline(self, text, keyboard):
         """Record a message answered in the webhook response body (already delivered)."""
@@ -310,20 +333,24 @@ class ChatbotConversation(models.Model):
         self.ensure_one()
         conv = self._chatbot_env_lang()
         _ = conv.env._
-        typed_phone = normalize_ua_phone(text) if self.state == "awaiting_phone" and len(text) <= 25 else False
-        if typed_phone:
+        phone = typed_phone(text) if self.state == "awaiting_phone" else False
+        if phone:
             self._chatbot_log_inbound(text, update)
-            self.write({"phone": typed_phone, "state": "open" if self.lead_id else "awaiting_request"})
+            self.write({"phone": phone, "state": "open" if self.lead_id else "awaiting_request"})
             if self.lead_id:
                 self.lead_id._chatbot_lock()
-                self.lead_id.phone = typed_phone
+                self.lead_id.phone = phone
                 reply = _("Thank you, we saved your number %(phone)s to request %(reference)s.",
-                          phone=typed_phone, reference=self.lead_id.chatbot_reference)
+                          phone=phone, reference=self.lead_id.chatbot_reference)
             else:
                 reply = _("Thank you! Now tell us what you are looking for.")
             self._chatbot_queue(reply, "menu")
             return
         self._chatbot_log_inbound(text, update)
+        order_answer = self._chatbot_order_by_reference(text)
+        if order_answer:
+            self._chatbot_queue(order_answer, "menu")
+            return
         lead, created = self.env["crm.lead"]._chatbot_intake(self, text)
         if created:
             reply = conv.bot_id.confirmation_text or ""
@@ -336,9 +363,35 @@ class ChatbotConversation(models.Model):
             else:
                 self.state = "open"
             self._chatbot_queue(reply, keyboard, lead=lead)
-        else:
+        elif not self._chatbot_in_handoff():
             self._chatbot_queue(_("Added to your request %(reference)s.", reference=lead.chatbot_reference),
                                 lead=lead)
+        # during a hand-off the salesperson hears the message (inbox notification) and answers it
+
+    def _chatbot_on_operator(self, body, update):
+        """The customer asks for a human: the salesperson is notified and the bot steps aside."""
+        self.ensure_one()
+        _ = self._chatbot_env_lang().env._
+        self._chatbot_log_inbound(body, update)
+        lead = self.lead_id if self.lead_id.active else self.env["crm.lead"]
+        if not lead:
+            lead, _created = self.env["crm.lead"]._chatbot_intake(self, _("The customer asked for a manager."))
+        self._chatbot_start_handoff()
+        self._chatbot_queue(_("A manager will answer you here shortly."), lead=lead)
+
+    def _chatbot_unsubscribe(self, reason):
+        """The customer left (Viber unsubscribed, Telegram blocked the bot): nothing more is sent."""
+        self.ensure_one()
+        self.state = "unsubscribed"
+        self.message_ids.filtered(lambda m: m.state == "queued").write({"state": "cancelled", "error": reason})
+
+    def _chatbot_on_member_status(self, status):
+        """Telegram ``my_chat_member``: ``kicked`` = the user blocked the bot, ``member`` = back again."""
+        self.ensure_one()
+        if status == "kicked":
+            self._chatbot_unsubscribe("Telegram: the user blocked the bot")
+        elif status == "member" and self.state == "unsubscribed":
+            self.state = "open" if self.phone else "awaiting_phone"
 
     def _chatbot_on_orders(self, body, update):
         self.ensure_one()
@@ -363,29 +416,64 @@ class ChatbotConversation(models.Model):
         conv = self._chatbot_env_lang()
         _ = conv.env._
         if not self.partner_id:
+            if self.channel == "viber":
+                # Viber does not say whose contact card was shared: it proves nothing about the sender
+                return _("Send your order number and the phone number of the order in one message, "
+                         "for example: S00042 067 123 45 67."), "menu"
             return _("Please share your phone number with the button below so that we can find your orders."), "phone"
         commercial = self.partner_id.commercial_partner_id
         orders = conv.env["sale.order"].search(
-            [("partner_id", "child_of", commercial.id), ("state", "in", ("sale", "done", "sent", "draft")),
+            [("partner_id", "child_of", commercial.id), ("state", "in", ORDER_STATES),
              ("company_id", "=", self.company_id.id)],
             order="date_order desc, id desc", limit=ORDERS_LIMIT)
         if not orders:
             return _("We have no orders for you yet."), "menu"
-        states = dict(orders._fields["state"]._description_selection(conv.env))
-        delivery = dict(orders._fields["delivery_status"]._description_selection(conv.env))
-        has_tracking = "carrier_tracking_ref" in conv.env["stock.picking"]._fields
-        lines = [_("Your recent orders:")]
-        for order in orders:
-            line = "• %s — %s — %s" % (order.name, states.get(order.state, order.state),
-                                       order.currency_id.format(order.amount_total))
-            if order.delivery_status:
-                line += " — " + delivery.get(order.delivery_status, order.delivery_status)
-            pickings = order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state != "cancel")
-            refs = [p.carrier_tracking_ref for p in pickings if has_tracking and p.carrier_tracking_ref]
-            if refs:
-                line += " — " + _("tracking: %(refs)s", refs=", ".join(refs))
-            lines.append(line)
+        lines = [_("Your recent orders:")] + [conv._chatbot_order_line(order) for order in orders]
         return "\n".join(lines), "menu"
+
+    def _chatbot_order_line(self, order):
+        """One line of "where is my order" for a confirmed order (state, total, delivery, tracking)."""
+        _ = self.env._
+        states = dict(order._fields["state"]._description_selection(self.env))
+        delivery = dict(order._fields["delivery_status"]._description_selection(self.env))
+        has_tracking = "carrier_tracking_ref" in self.env["stock.picking"]._fields
+        line = "• %s — %s — %s" % (order.name, states.get(order.state, order.state),
+                                   order.currency_id.format(order.amount_total))
+        if order.delivery_status:
+            line += " — " + delivery.get(order.delivery_status, order.delivery_status)
+        pickings = order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state != "cancel")
+        refs = [p.carrier_tracking_ref for p in pickings if has_tracking and p.carrier_tracking_ref]
+        if refs:
+            line += " — " + _("tracking: %(refs)s", refs=", ".join(refs))
+        return line
+
+    def _chatbot_order_by_reference(self, text):
+        """Answer "order number + phone" written together (the way to ask when the messenger cannot prove
+        whose number was shared): the order's line when the phone is the order customer's own.
+
+        :return: text to send, or False when the message is not such a query
+        """
+        self.ensure_one()
+        phone = find_phone(text)
+        if not phone:
+            return False
+        tokens = {t.strip(".,;:#№").upper() for t in (text or "").split()}
+        tokens = [t for t in tokens if 4 <= len(t) <= 32 and any(c.isdigit() for c in t) and any(c.isalpha() for c in t)]
+        if not tokens:
+            return False
+        conv = self._chatbot_env_lang()
+        orders = conv.env["sale.order"].sudo().search(
+            [("name", "in", tokens), ("state", "in", ORDER_STATES), ("company_id", "=", self.company_id.id)])
+        if not orders:
+            return False  # digits and a phone, but no order number: an ordinary request
+        for order in orders:
+            partner = order.partner_id
+            numbers = {normalize_ua_phone(n) for n in (partner.phone, partner.mobile,
+                                                       partner.commercial_partner_id.phone,
+                                                       partner.commercial_partner_id.mobile) if n}
+            if phone in numbers:
+                return "\n".join([conv.env._("Your order:"), conv._chatbot_order_line(order)])
+        return conv.env._("We found no order with this number and phone. Check both and send them again.")
 
     # -- channel handlers --------------------------------------------------------------------------
     @api.model
@@ -399,6 +487,11 @@ class ChatbotConversation(models.Model):
         return cleaned in ORDERS_KEYWORDS or cleaned in labels
 
     @api.model
+    def _chatbot_is_operator_request(self, text):
+        cleaned = (text or "").strip().lower().split("@")[0]
+        return cleaned in OPERATOR_KEYWORDS
+
+    @api.model
     def _chatbot_orders_labels(self):
         labels = []
         for lang in [lang for lang, _name in self.env["res.lang"].get_installed()]:
@@ -409,7 +502,7 @@ class ChatbotConversation(models.Model):
     def _chatbot_handle_telegram(self, update, p):
         """Route one parsed Telegram update. :return: (update state, conversation, inline answer)"""
         bot = update.bot_id
-        if p["kind"] not in ("message", "callback_query"):
+        if p["kind"] not in ("message", "callback_query", "my_chat_member"):
             _logger.info("Chatbot %s: Telegram update %s of kind %s ignored", bot.id, p["update_id"], p["kind"])
             return "ignored", None, None
         if p.get("chat_type") and p["chat_type"] != "private":
@@ -417,6 +510,9 @@ class ChatbotConversation(models.Model):
             return "ignored", None, None
         name = " ".join(filter(None, [p.get("first_name"), p.get("last_name")]))
         conversation = self._chatbot_get_or_create(bot, str(p["chat_id"]), name, p.get("username"), p.get("language"))
+        if p["kind"] == "my_chat_member":
+            conversation._chatbot_on_member_status(p.get("member_status"))
+            return "done", conversation, None
         if p["kind"] == "callback_query":
             conversation._chatbot_queue("", kind="callback", external_id=p["callback_id"])
             if p.get("callback_data") == "orders":
@@ -428,6 +524,8 @@ class ChatbotConversation(models.Model):
             conversation._chatbot_on_start(p.get("start_payload"), update)
         elif self._chatbot_is_orders_request(p.get("text"), p.get("command")):
             conversation._chatbot_on_orders(p["text"], update)
+        elif self._chatbot_is_operator_request(p.get("text")):
+            conversation._chatbot_on_operator(p["text"], update)
         elif p.get("command"):
             conversation._chatbot_on_help(p["text"], update)
         elif p.get("text"):
@@ -451,9 +549,7 @@ class ChatbotConversation(models.Model):
             return "ignored", None, None
         conversation = self._chatbot_get_or_create(bot, p["user_id"], p.get("name"), None, p.get("language"))
         if event == "unsubscribed":
-            conversation.state = "unsubscribed"
-            conversation.message_ids.filtered(lambda m: m.state == "queued").write(
-                {"state": "cancelled", "error": "Viber: the user unsubscribed"})
+            conversation._chatbot_unsubscribe("Viber: the user unsubscribed")
             return "done", conversation, None
         if event == "subscribed":
             if conversation.state == "unsubscribed":
@@ -465,12 +561,15 @@ class ChatbotConversation(models.Model):
         if event != "message":
             return "ignored", conversation, None
         if p.get("contact_phone"):
-            conversation._chatbot_on_contact(p["contact_phone"], True, update)
+            # a Viber contact card does not say whose number it is: never proof of the sender's identity
+            conversation._chatbot_on_contact(p["contact_phone"], False, update)
         elif p.get("text") and p["text"].strip().split(" ")[0].lower() == COMMAND_START:
             payload = p["text"].strip()[len(COMMAND_START):].strip() or None
             conversation._chatbot_on_start(payload, update)
         elif self._chatbot_is_orders_request(p.get("text")):
             conversation._chatbot_on_orders(p["text"], update)
+        elif self._chatbot_is_operator_request(p.get("text")):
+            conversation._chatbot_on_operator(p["text"], update)
         elif p.get("text"):
             conversation._chatbot_on_text(p["text"], update)
         else:

@@ -82,10 +82,20 @@ class ChatbotMessage(models.Model):
                 header = Markup("🤖 <b>%s</b> · %s") % (conversation.bot_id.name, labels.get(message.channel, ""))
                 author = self.env.ref("base.partner_root").id
             body = header + Markup("<br/>") + Markup("<br/>").join((message.body or "").splitlines())
+            # a customer's message is for the salesperson's inbox (needaction, unread counter), like a
+            # mention in a note: internal, so the customer never gets it back by e-mail
+            recipients = message._chatbot_inbox_partners() if message.direction == "in" else []
             mail_message = message.lead_id.with_context(mail_create_nosubscribe=True).message_post(
-                body=body, message_type="comment", subtype_xmlid="mail.mt_note",
+                body=body, message_type="comment", subtype_xmlid="mail.mt_note", partner_ids=recipients,
                 author_id=author or self.env.ref("base.partner_root").id)
             message.mail_message_id = mail_message
+
+    def _chatbot_inbox_partners(self):
+        """Partners who hear a customer's message: the lead's salesperson, else its team leader."""
+        self.ensure_one()
+        lead = self.lead_id
+        user = lead.user_id or lead.team_id.user_id
+        return user.partner_id.ids if user and user.active else []
 
     def _chatbot_viber_inline_payload(self):
         """Body of the webhook answer to Viber's conversation_started (one free welcome message)."""

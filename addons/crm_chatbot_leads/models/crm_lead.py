@@ -13,13 +13,29 @@ class CrmLead(models.Model):
     chatbot_channel = fields.Selection(related="chatbot_conversation_id.channel", store=True, string="Chatbot Channel")
     chatbot_bot_id = fields.Many2one(related="chatbot_conversation_id.bot_id", store=True, string="Chatbot")
     chatbot_message_ids = fields.One2many("chatbot.message", "lead_id", string="Chatbot Messages")
+    chatbot_handoff_active = fields.Boolean(
+        compute="_compute_chatbot_handoff_active", string="Salesperson Answering the Chat")
     chatbot_reference = fields.Char(compute="_compute_chatbot_reference", string="Request Reference")
     chatbot_first_message_date = fields.Datetime(string="First Customer Message", copy=False, readonly=True)
     chatbot_first_message_epoch = fields.Float(copy=False, readonly=True)
     chatbot_first_response_date = fields.Datetime(string="First Response", copy=False, readonly=True)
     chatbot_first_response_seconds = fields.Float(
         string="First Response Time (s)", copy=False, readonly=True, aggregator="avg",
-        help="Seconds from the customer's first message to the first answer (the bot's answer counts).")
+        help="Seconds from the customer's first message to the first answer written by a salesperson "
+             "(the bot's automatic answers are counted apart).")
+    chatbot_first_response_user_id = fields.Many2one(
+        "res.users", string="First Answered By", copy=False, readonly=True)
+    chatbot_bot_response_date = fields.Datetime(string="First Bot Answer", copy=False, readonly=True)
+    chatbot_bot_response_seconds = fields.Float(
+        string="Bot Response Time (s)", copy=False, readonly=True, aggregator="avg",
+        help="Seconds from the customer's first message to the bot's first automatic answer.")
+
+    @api.depends("chatbot_conversation_id")
+    def _compute_chatbot_handoff_active(self):
+        conversations = self.env["chatbot.conversation"].sudo().search([("lead_id", "in", self.ids)])
+        active = {c.lead_id.id for c in conversations if c._chatbot_in_handoff()}
+        for lead in self:
+            lead.chatbot_handoff_active = lead.id in active
 
     @api.depends()
     def _compute_chatbot_reference(self):
@@ -121,6 +137,7 @@ class CrmLead(models.Model):
             lead._chatbot_notify_salesperson()
         if conversation.lead_id != lead:
             conversation.lead_id = lead
+        lead._chatbot_sync_conversation_owner()
         pending.lead_id = lead
         for message in pending.filtered(lambda m: m.state == "sent").sorted("id"):
             lead._chatbot_register_response(message)
@@ -139,16 +156,26 @@ class CrmLead(models.Model):
                     note=lead.description)
 
     def _chatbot_register_response(self, message):
-        """Record the first answer sent after the customer's first message."""
+        """Record the first answer sent after the customer's first message: a salesperson's answer
+        (message with an author) sets the first-response figure, the bot's own answer the bot figure."""
         self.ensure_one()
-        if self.chatbot_first_response_date or not self.chatbot_first_message_epoch:
+        if not self.chatbot_first_message_epoch:
             return
         if not message.sent_epoch or message.sent_epoch < self.chatbot_first_message_epoch:
             return
-        self.write({
-            "chatbot_first_response_date": message.sent_date,
-            "chatbot_first_response_seconds": round(message.sent_epoch - self.chatbot_first_message_epoch, 3),
-        })
+        seconds = round(message.sent_epoch - self.chatbot_first_message_epoch, 3)
+        if message.author_id and not self.chatbot_first_response_date:
+            self.write({"chatbot_first_response_date": message.sent_date, "chatbot_first_response_seconds": seconds,
+                        "chatbot_first_response_user_id": message.author_id.id})
+        elif not message.author_id and not self.chatbot_bot_response_date:
+            self.write({"chatbot_bot_response_date": message.sent_date, "chatbot_bot_response_seconds": seconds})
+
+    def action_chatbot_close_handoff(self):
+        """Give the lead's chats back to the bot."""
+        self.check_access("write")
+        self.env["chatbot.conversation"].sudo().search(
+            [("lead_id", "in", self.ids)]).write({"handoff_date": False, "handoff_user_id": False})
+        return True
 
     # -- status notifications -----------------------------------------------------------------------
     def write(self, vals):
@@ -158,9 +185,21 @@ class CrmLead(models.Model):
             if stage.chatbot_notify:
                 notify = self.filtered(lambda lead: lead.chatbot_conversation_id and lead.stage_id != stage)
         result = super().write(vals)
+        if "user_id" in vals or "team_id" in vals:
+            self._chatbot_sync_conversation_owner()
         for lead in notify:
             lead._chatbot_notify_stage()
         return result
+
+    def _chatbot_sync_conversation_owner(self):
+        """The chat follows its lead: the conversations whose current lead is one of these get the
+        lead's team and salesperson, so the new owner sees the chat and answers it and the old one
+        no longer can (record rules of chatbot.conversation / chatbot.message)."""
+        conversations_sudo = self.env["chatbot.conversation"].sudo().search([("lead_id", "in", self.ids)])
+        for conversation_sudo in conversations_sudo:
+            lead = conversation_sudo.lead_id
+            if (conversation_sudo.team_id, conversation_sudo.user_id) != (lead.team_id, lead.user_id):
+                conversation_sudo.write({"team_id": lead.team_id.id, "user_id": lead.user_id.id})
 
     def _chatbot_current_conversation(self):
         """The chat the customer used last for this lead (a lead may collect several chats of one

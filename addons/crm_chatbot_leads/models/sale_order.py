@@ -11,10 +11,16 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         result = super().action_confirm()
-        for order in self.filtered(lambda o: o.state == "sale" and o.opportunity_id.chatbot_conversation_id):
-            conversation = order._chatbot_conversation()
-            conv = conversation._chatbot_env_lang()
-            text = conv.env._("Your order %(order)s is confirmed. Total: %(amount)s.",
-                              order=order.name, amount=order.currency_id.format(order.amount_total))
-            conversation._chatbot_queue(text, kind="notification", lead=order.opportunity_id)
+        self._chatbot_notify_confirmed()
         return result
+
+    def _chatbot_notify_confirmed(self):
+        """Tell the customer of a chat-born order it is confirmed. The user confirming may not see the
+        lead or the chat (another team, Sales-only rights): the module does this as superuser."""
+        for order_sudo in self.sudo().filtered(
+                lambda o: o.state == "sale" and o.opportunity_id.chatbot_conversation_id):
+            conversation_sudo = order_sudo._chatbot_conversation()
+            conv = conversation_sudo._chatbot_env_lang()
+            text = conv.env._("Your order %(order)s is confirmed. Total: %(amount)s.",
+                              order=order_sudo.name, amount=order_sudo.currency_id.format(order_sudo.amount_total))
+            conversation_sudo._chatbot_queue(text, kind="notification", lead=order_sudo.opportunity_id)

@@ -46,6 +46,9 @@ class TestTelegramWebhook(ChatbotHttpCommon):
 
     def test_full_conversation_creates_lead(self):
         chat = 777001
+        # deep links select the sources/campaigns marketing created (strangers' payloads create nothing)
+        self.env["utm.source"].create({"name": "instagram"})
+        self.env["utm.campaign"].create({"title": "spring sale", "name": "spring sale"})
         self.assertEqual(self.post_tg(start_update(chat, payload="instagram__spring_sale")).status_code, 200)
         conversation = self.conversation(self.tg_bot, chat)
         self.assertEqual(conversation.state, "awaiting_phone")
@@ -86,9 +89,10 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         self.assertTrue(any("/start" in b for b in bodies))
         self.assertTrue(any(lead.chatbot_reference in b for b in bodies))
         self.assertEqual(len(lead.chatbot_message_ids), 6)
-        # first response: first customer message (/start) -> welcome
-        self.assertTrue(lead.chatbot_first_response_date)
-        self.assertGreaterEqual(lead.chatbot_first_response_seconds, 0)
+        # first bot answer: first customer message (/start) -> welcome; no salesperson has answered yet
+        self.assertTrue(lead.chatbot_bot_response_date)
+        self.assertGreaterEqual(lead.chatbot_bot_response_seconds, 0)
+        self.assertFalse(lead.chatbot_first_response_date)
 
         # a follow-up goes to the same open lead
         self.post_tg(text_update(chat, "І ще крісло"))
@@ -182,7 +186,7 @@ class TestTelegramWebhook(ChatbotHttpCommon):
         self.send_queue()
         self.assertEqual(message.state, "sent")
         self.assertEqual(len(self.tg_fake.messages_to(chat)), 1)
-        self.assertTrue(message.lead_id.chatbot_first_response_date)
+        self.assertTrue(message.lead_id.chatbot_bot_response_date)
 
     def test_blocked_chat_fails_permanently(self):
         chat = 777008

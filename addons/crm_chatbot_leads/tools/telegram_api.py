@@ -28,7 +28,7 @@ _logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs carry the bot token: keep it out of the logs
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-HANDLED_KINDS = ("message", "edited_message", "callback_query")
+HANDLED_KINDS = ("message", "edited_message", "callback_query", "my_chat_member")
 SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 START_RE = re.compile(r"^/start(?:@\w+)?(?:\s+(?P<payload>\S+))?\s*$")
 COMMAND_RE = re.compile(r"^(?P<command>/[A-Za-z0-9_]+)(?:@\w+)?(?:\s+(?P<args>.*))?$", re.S)
@@ -281,6 +281,16 @@ def parse_update(data):
         "command", "start_payload", "contact_phone", "callback_id", "callback_data", "chat_type",
         "message_id"))
     result.update(update_id=update.update_id, kind=None, contact_is_own=False)
+    try:
+        _flatten(update, result)
+    except AttributeError as exc:  # a required object is missing (e.g. a message without its chat)
+        raise ValueError(f"invalid Telegram update: {exc}") from exc
+    if result["chat_id"] is None:
+        raise ValueError("invalid Telegram update: no chat")
+    return result
+
+
+def _flatten(update, result):
     message = update.message or update.edited_message
     user = None
     if message is not None:
@@ -309,7 +319,14 @@ def parse_update(data):
             result["chat_type"] = query.message.chat.type
         else:
             result["chat_id"] = user.id
+    elif update.my_chat_member is not None:
+        # Source: core.telegram.org/bots/api#chatmemberupdated - the bot's own status in a private chat:
+        # "kicked" when the user blocked the bot, "member" when they unblocked/restarted it
+        member = update.my_chat_member
+        result["kind"] = "my_chat_member"
+        user = member.from_user
+        result.update(chat_id=member.chat.id, chat_type=member.chat.type, date=int(member.date.timestamp()),
+                      member_status=member.new_chat_member.status)
     if user is not None:
         result.update(user_id=user.id, first_name=user.first_name, last_name=user.last_name,
                       username=user.username, language=user.language_code)
-    return result

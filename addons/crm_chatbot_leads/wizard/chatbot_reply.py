@@ -60,4 +60,5 @@ class ChatbotReply(models.TransientModel):
             conversation = wizard.conversation_id.sudo()
             conversation._chatbot_queue(wizard.body.strip(), kind="reply", lead=wizard.lead_id.sudo() or None,
                                         author=self.env.user)
+            conversation._chatbot_start_handoff(self.env.user)
         return {"type": "ir.actions.act_window_close"}
