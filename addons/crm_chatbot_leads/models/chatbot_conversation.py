@@ -458,7 +458,8 @@ class ChatbotConversation(models.Model):
         if not phone:
             return False
         tokens = {t.strip(".,;:#№").upper() for t in (text or "").split()}
-        tokens = [t for t in tokens if 4 <= len(t) <= 32 and any(c.isdigit() for c in t) and any(c.isalpha() for c in t)]
+        tokens = [t for t in tokens
+                  if 4 <= len(t) <= 32 and any(c.isdigit() for c in t) and any(c.isalpha() for c in t)]
         if not tokens:
             return False
         conv = self._chatbot_env_lang()
