@@ -49,17 +49,32 @@ ERROR_FIELDS = {
 }
 RETRYABLE_ERROR_CODES = {"20000100016", "20000101696"}
 
-# TrackingDocument StatusCode -> normalised state
+# TrackingDocument StatusCode -> normalised state.
+# Source: developers.novaposhta.ua, TrackingDocument.getStatusDocuments, "Актуальні статуси трекінгу":
+# 1, 2, 3, 4, 41, 5, 6, 7, 8, 9, 10, 11, 12, 101, 102, 103, 104, 105, 106, 111, 112. The official list has no
+# 14, 107 or 108: they are only seen in third-party maps (14 "передано до огляду", 107 "нараховується плата за
+# зберігання", 108 "відмова одержувача") and are mapped here defensively.
 STATUS_MAPPING = {
     "created": ("1", "12"),
     "deleted": ("2",),
     "not_found": ("3",),
     "in_transit": ("4", "41", "5", "6", "101", "104", "111", "112"),
-    "at_branch": ("7", "8"),
+    "at_branch": ("7", "8", "14", "107"),
+    # 9 received; 10 received, the COD money transfer is on its way to the sender; 11 received and the
+    # money transfer paid out; 106 received and a backward-delivery waybill created
     "delivered": ("9", "10", "11", "106"),
+    # 102 refusal (the sender ordered the return), 103 the recipient refused; NP creates a return waybill
     "refused": ("102", "103", "108"),
     "returned": ("105",),
 }
 STATE_BY_CODE = {code: state for state, codes in STATUS_MAPPING.items() for code in codes}
-OPEN_STATES = ("created", "in_transit", "at_branch", "refused", "unknown")  # refused parcels travel back
+OPEN_STATES = ("created", "in_transit", "at_branch", "unknown")
+# a delivered cash-on-delivery parcel is followed until the money transfer is paid out (11)
 COD_PAID_CODES = ("11",)
+# a waybill is not followed for longer than this (days since it was created): nothing is polled forever
+TRACKING_MAX_DAYS = 90
+# InternetDocument.getDocumentList pages by 100 when GetFullList is 0 (GetFullList=1: one list of at most
+# 500 documents); the retry lookup reads at most this many pages of one day
+DOCUMENT_LIST_PAGE_SIZE = 100
+DOCUMENT_LIST_MAX_PAGES = 10
+SHOP_TZ = "Europe/Kyiv"

@@ -5,7 +5,9 @@ Business errors are answered like the real service: HTTP 200, ``success: false``
 ``errorCodes``. Faults (timeouts, 5xx, malformed JSON) come from :class:`tests.fakes.base.Fault`.
 """
 
+import datetime
 import itertools
+import re
 import uuid
 
 from tests.fakes.base import FakeServer, Response
@@ -29,17 +31,20 @@ class NovaPoshtaFake(FakeServer):
         self.warehouses = {}
         self.streets = {}  # settlement Ref -> list of street dicts
         self.counterparties = {}
+        self.contacts = {}  # contact person Ref -> the properties it was saved with
         self.documents = {}  # Ref -> document dict
         self.statuses = {}  # IntDocNumber -> (StatusCode, extra dict)
         self._numbers = itertools.count(20450000000001)
         self.price = 70.0
         self.slow_methods = {}  # "InternetDocument.save" -> seconds: NP does the work, the answer comes late
         self.list_without_barcodes = False  # getDocumentList variant without InfoRegClientBarcodes
+        self.scan_sheets = {}  # Ref -> {"Number", "Date", "DocumentRefs"}
+        self._sheet_numbers = itertools.count(1)
         super().__init__(**kwargs)
 
     def setup_routes(self):
         self.route("POST", PATH, self.handle)
-        self.route("GET", r"/orders/(printDocument|printMarking100x100)/.*", self.handle_print)
+        self.route("GET", r"/orders/(printDocument|printMarking100x100|printMarking85x85)/.*", self.handle_print)
 
     # -- helpers for tests ---------------------------------------------------------
     def add_city(self, ref, name, area="Київська"):
@@ -123,14 +128,27 @@ class NovaPoshtaFake(FakeServer):
         return envelope([{"Ref": "sender-contact-ref", "Description": "Тестовий Відправник", "Phones": "380501112233"}])
 
     def m_Counterparty_save(self, props):
+        # Source: developers.novaposhta.ua, Counterparty.save ("Створити контрагента"): a recipient is a
+        # PrivatePerson (FirstName, LastName, MiddleName, Phone) or an Organization (EDRPOU, OwnershipForm);
+        # an organisation's contact person is added with ContactPerson.save.
+        if props.get("CounterpartyType") == "Organization":
+            if not re.fullmatch(r"\d{8}|\d{10}", str(props.get("EDRPOU") or "")):
+                return envelope(errors=["EDRPOU is invalid"], codes=["20000200083"])
+            key = ("org", props["EDRPOU"])
+            ref, contact = self.counterparties.setdefault(key, (str(uuid.uuid4()), None))
+            return envelope([{"Ref": ref, "Description": props.get("Description", ""),
+                              "CounterpartyType": "Organization", "EDRPOU": props["EDRPOU"]}])
+        if props.get("CounterpartyType") not in (None, "PrivatePerson"):
+            return envelope(errors=["CounterpartyType is invalid"], codes=["20000200073"])
         if not props.get("FirstName"):
             return envelope(errors=["FirstName is not specified"], codes=["20000100527"])
         if not props.get("LastName"):
             return envelope(errors=["Recipient contact name is not full"], codes=["20000201598"])
         key = (props["FirstName"], props["LastName"], props.get("Phone"))
         ref, contact = self.counterparties.setdefault(key, (str(uuid.uuid4()), str(uuid.uuid4())))
+        self.contacts[contact] = dict(props)
         return envelope([{"Ref": ref, "Description": f"{props['LastName']} {props['FirstName']}",
-                          "CounterpartyType": "PrivatePerson",
+                          "MiddleName": props.get("MiddleName", ""), "CounterpartyType": "PrivatePerson",
                           "ContactPerson": {"success": True, "data": [{"Ref": contact}], "errors": []}}])
 
     def m_ContactPerson_save(self, props):
@@ -139,7 +157,9 @@ class NovaPoshtaFake(FakeServer):
             return envelope(errors=["CounterpartyRef is invalid"], codes=["20000200070"])
         if not props.get("FirstName") or not props.get("LastName"):
             return envelope(errors=["Recipient contact name is not full"], codes=["20000201598"])
-        return envelope([{"Ref": str(uuid.uuid4()),
+        contact = str(uuid.uuid4())
+        self.contacts[contact] = dict(props)
+        return envelope([{"Ref": contact,
                           "Description": f"{props['LastName']} {props['FirstName']}",
                           "FirstName": props["FirstName"], "LastName": props["LastName"],
                           "Phones": props.get("Phone", ""), "Email": props.get("Email", "")}])
@@ -171,6 +191,9 @@ class NovaPoshtaFake(FakeServer):
             return envelope(errors=["AfterpaymentOnGoodsCost is only for WarehouseWarehouse"], codes=["20000201590"])
         if float(props["Weight"]) < 0.1:
             return envelope(errors=["Weight is invalid"], codes=["20000900748"])
+        for field in ("FirstName", "LastName", "MiddleName"):
+            if len(str(props.get(field) or "")) > 50:
+                return envelope(errors=[f"{field} is too long"], codes=["20000900749"])
         ref, number = str(uuid.uuid4()), str(next(self._numbers))
         document = dict(props, Ref=ref, IntDocNumber=number, CostOnSite=str(self.price), StateId=1)
         self.documents[ref] = document
@@ -188,36 +211,90 @@ class NovaPoshtaFake(FakeServer):
                 return envelope(errors=["Document can not be deleted"], codes=["20000200202"])
         for ref in refs:
             self.statuses.pop(self.documents.pop(ref)["IntDocNumber"], None)
+            for sheet in self.scan_sheets.values():
+                if ref in sheet["DocumentRefs"]:
+                    sheet["DocumentRefs"].remove(ref)
         return envelope([{"Ref": ref} for ref in refs])
 
     def m_InternetDocument_getDocumentList(self, props):
-        page = int(props.get("Page") or 1)
+        # Source: developers.novaposhta.ua, InternetDocument.getDocumentList ("Отримати список ЕН"):
+        # DateTimeFrom/DateTimeTo (dd.mm.yyyy) filter on the document date; GetFullList=0 pages by 100
+        # (Page), GetFullList=1 returns the whole list but not more than 500 documents, ignoring Page.
+        def day(value):
+            return datetime.datetime.strptime(value, "%d.%m.%Y").date()
+
+        try:
+            start = day(props["DateTimeFrom"]) if props.get("DateTimeFrom") else None
+            end = day(props["DateTimeTo"]) if props.get("DateTimeTo") else None
+        except ValueError:
+            return envelope(errors=["DateTime is invalid format"], codes=["20000400456"])
         items = [{"Ref": d["Ref"], "IntDocNumber": d["IntDocNumber"], "InfoRegClientBarcodes":
                   d.get("InfoRegClientBarcodes", ""), "Description": d.get("Description", ""),
                   "AdditionalInformation": d.get("AdditionalInformation", ""),
-                  "CostOnSite": d["CostOnSite"], "DateTime": d["DateTime"]} for d in self.documents.values()]
+                  "CostOnSite": d["CostOnSite"], "DateTime": d["DateTime"]} for d in self.documents.values()
+                 if (not start or day(d["DateTime"]) >= start) and (not end or day(d["DateTime"]) <= end)]
         if self.list_without_barcodes:
             for item in items:
                 item.pop("InfoRegClientBarcodes")
-        return envelope(items[(page - 1) * 100: page * 100])
+        if str(props.get("GetFullList")) == "1":
+            return envelope(items[:500], info={"totalCount": len(items)})
+        page = int(props.get("Page") or 1)
+        return envelope(items[(page - 1) * 100: page * 100], info={"totalCount": len(items)})
 
     def m_TrackingDocument_getStatusDocuments(self, props):
+        # Source: developers.novaposhta.ua, TrackingDocument.getStatusDocuments: up to 100 documents; the
+        # phone (sender's or recipient's, 380XXXXXXXXX) unlocks the full data - without a matching phone only
+        # the status comes back, with a warning.
         documents = props.get("Documents") or []
         if len(documents) > 100:
             return envelope(errors=["Too many documents"], codes=["20000100040"])
-        out = []
+        out, warnings = [], []
         for item in documents:
             number = item.get("DocumentNumber")
             code, extra = self.statuses.get(number, ("3", {}))
-            out.append(dict({"Number": number, "StatusCode": code, "Status": f"status {code}"}, **extra))
-        return envelope(out)
+            document = next((d for d in self.documents.values() if d["IntDocNumber"] == number), {})
+            phones = {document.get("RecipientsPhone"), document.get("SendersPhone"), extra.get("_phone")} - {None}
+            phone = str(item.get("Phone") or "")
+            row = {"Number": number, "StatusCode": code, "Status": f"status {code}"}
+            if re.fullmatch(r"380\d{9}", phone) and (phone in phones or not document and not extra.get("_phone")):
+                row.update({k: v for k, v in extra.items() if not k.startswith("_")})
+            else:
+                warnings.append({f"ID_{number}": "Please enter a valid phone number from the express invoice "
+                                                 "to show full information"})
+            out.append(row)
+        return envelope(out, warnings=warnings)
 
     def m_ScanSheet_insertDocuments(self, props):
+        # Source: developers.novaposhta.ua, ScanSheet.insertDocuments ("Додати експрес-накладні до реєстру"):
+        # success=true even when documents are refused; data[0] = {Ref, Number, Date, Errors, Warnings,
+        # Success: [{Ref, Number}], Data: {Errors: [{Ref, Error}], Success, Warnings}}. A document that is
+        # already in a registry, deleted or already handed over cannot be added.
         refs = props.get("DocumentRefs") or []
-        unknown = [r for r in refs if r not in self.documents]
-        if unknown or not refs:
-            return envelope(errors=["Document not found"], codes=["20000300415"])
-        return envelope([{"Ref": str(uuid.uuid4()), "Number": "105-00000001", "Date": props.get("Date", "")}])
+        if not isinstance(refs, list) or not refs:
+            return envelope(errors=["DocumentRefs is empty"], codes=["20000300417"])
+        in_sheets = {ref for sheet in self.scan_sheets.values() for ref in sheet["DocumentRefs"]}
+        success, errors = [], []
+        for ref in refs:
+            document = self.documents.get(ref)
+            if not document:
+                errors.append({"Ref": ref, "Error": "Document not found"})
+            elif ref in in_sheets:
+                errors.append({"Ref": ref, "Error": "Document already in the registry"})
+            elif self.statuses.get(document["IntDocNumber"], ("1",))[0] != "1":
+                errors.append({"Ref": ref, "Error": "Document status does not allow adding to the registry"})
+            else:
+                success.append({"Ref": ref, "Number": document["IntDocNumber"]})
+        if not success:
+            return envelope([{"Ref": "", "Number": "", "Date": props.get("Date", ""), "Errors": [],
+                              "Warnings": [], "Success": [],
+                              "Data": {"Errors": errors, "Success": [], "Warnings": []}}])
+        ref = props.get("Ref") or str(uuid.uuid4())
+        sheet = self.scan_sheets.setdefault(ref, {
+            "Number": f"105-{next(self._sheet_numbers):08d}", "Date": props.get("Date", ""), "DocumentRefs": []})
+        sheet["DocumentRefs"].extend(item["Ref"] for item in success)
+        return envelope([{"Ref": ref, "Number": sheet["Number"], "Date": sheet["Date"], "Errors": [],
+                          "Warnings": [], "Success": success,
+                          "Data": {"Errors": errors, "Success": success, "Warnings": []} if errors else None}])
 
     def handle_print(self, request, _match):
         if f"/apiKey/{self.api_key}" not in request.path:

@@ -49,6 +49,11 @@ class DeliveryCarrier(models.Model):
          ("afterpayment", "Payment control (to the sender's account)")],
         string="Cash on Delivery", default="none", required=True,
     )
+    nova_poshta_cod_includes_delivery = fields.Boolean(
+        string="COD Includes the Delivery Charge",
+        help="Only when the sender pays Nova Poshta: the delivery line of the order is the shop's charge and is "
+             "collected with the goods. When the recipient pays, the customer pays Nova Poshta at the branch and "
+             "the cash on delivery never includes the delivery line.")
     nova_poshta_cod_journal_id = fields.Many2one(
         "account.journal", string="COD Payment Journal", check_company=True,
         domain="[('type', 'in', ('bank', 'cash'))]",
@@ -133,7 +138,7 @@ class DeliveryCarrier(models.Model):
                     or (contacts[0].get("Phones") if contacts else False),
                 })
         except NovaPoshtaError as error:
-            raise UserError(self._nova_poshta_error_message(error)) from error
+            raise UserError(self._nova_poshta_error_message(error)) from None
         return {
             "type": "ir.actions.client", "tag": "display_notification",
             "params": {"type": "success", "title": self.env._("Nova Poshta"),
@@ -154,17 +159,20 @@ class DeliveryCarrier(models.Model):
         weight = max(self.env.context.get("order_weight") or order._get_estimated_weight()
                      or self.nova_poshta_default_weight, 0.1)
         seats = self._nova_poshta_order_seats(order, weight)
+        goods = self._nova_poshta_uah(order._nova_poshta_goods_value(), order.currency_id, order.company_id)
         props = {
             "CitySender": self.nova_poshta_sender_city_id.ref, "CityRecipient": city.ref,
             "Weight": round(weight, 3), "ServiceType": self.nova_poshta_service_type,
-            "Cost": round(self._nova_poshta_uah(order.amount_untaxed, order.currency_id, order.company_id), 2),
+            # declared value: the goods' value, the same figure as on the waybill (never the delivery line)
+            "Cost": round(max(goods, 1), 2),
             "CargoType": self.nova_poshta_cargo_type,
             "SeatsAmount": len(seats), "OptionsSeat": seats,
             "VolumeGeneral": round(sum(seat["volumetricVolume"] for seat in seats), 4),
         }
         if self.nova_poshta_cod_mode == "backward":
-            props["RedeliveryCalculate"] = {"CargoType": "Money", "Amount": round(
-                self._nova_poshta_uah(order.amount_total, order.currency_id, order.company_id), 2)}
+            cod = self._nova_poshta_uah(order._nova_poshta_cod_estimate(self), order.currency_id, order.company_id)
+            if cod > 0:
+                props["RedeliveryCalculate"] = {"CargoType": "Money", "Amount": round(cod, 2)}
         try:
             api = self._nova_poshta_api()
             price = api.get_document_price(props)
@@ -185,6 +193,16 @@ class DeliveryCarrier(models.Model):
             "warning_message": self.env._("Expected delivery: %(date)s", date=date) if date else False,
             "nova_poshta_delivery_date": date,
         }
+
+    def _nova_poshta_cod_includes_delivery(self):
+        """True when the cash on delivery collects the order's delivery line too.
+
+        Recipient pays (the usual case): the customer pays Nova Poshta for the delivery at the branch, so the
+        delivery line is never collected again. Sender pays: the delivery line is the shop's charge, collected
+        with the goods when the carrier says so.
+        """
+        self.ensure_one()
+        return self.nova_poshta_payer_type == "Sender" and self.nova_poshta_cod_includes_delivery
 
     def _nova_poshta_uah(self, amount, currency, company, date=None):
         """`amount` in `currency` converted to hryvnias: Nova Poshta takes every amount in UAH."""
@@ -315,13 +333,10 @@ class DeliveryCarrier(models.Model):
 
     def _prepare_nova_poshta_document_vals(self, picking, recipient, contact, phone, weight):
         seats = self._nova_poshta_seats(picking, weight)
-        value = self._nova_poshta_uah(picking.sale_id.amount_untaxed, picking.sale_id.currency_id,
-                                      picking.company_id) if picking.sale_id else self._nova_poshta_uah(
-            sum(m.product_id.lst_price * m.quantity for m in picking.move_ids), picking.company_id.currency_id,
-            picking.company_id)
+        value = picking._nova_poshta_declared_value()
         vals = {
             "PayerType": self.nova_poshta_payer_type, "PaymentMethod": self.nova_poshta_payment_method,
-            "DateTime": max(picking.scheduled_date.date(), fields.Date.context_today(self)).strftime("%d.%m.%Y"),
+            "DateTime": self._nova_poshta_document_date(picking),
             "CargoType": self.nova_poshta_cargo_type, "ServiceType": self.nova_poshta_service_type,
             "Weight": round(sum(s["weight"] for s in seats), 3), "SeatsAmount": len(seats), "OptionsSeat": seats,
             "VolumeGeneral": round(sum(s["volumetricVolume"] for s in seats), 4),
@@ -384,21 +399,29 @@ class DeliveryCarrier(models.Model):
             return bool(cr.fetchone())
 
     def _nova_poshta_find_existing(self, api, picking):
+        """After a lost answer, the waybill NP may have created: looked up on the document date we sent, by
+        our own marker, in a bounded number of pages (see NovaPoshtaApi.find_document)."""
         if not self._nova_poshta_was_attempted(picking):
             return None
         client_ref = self._nova_poshta_client_ref(picking)
-        today = fields.Date.context_today(self)
-        for doc in api.list_documents((today - timedelta(days=2)).strftime("%d.%m.%Y"),
-                                      (today + timedelta(days=7)).strftime("%d.%m.%Y")):
-            if client_ref in (doc.get("InfoRegClientBarcodes"), doc.get("AdditionalInformation")):
-                return doc
-        return None
+        day = self._nova_poshta_document_date(picking)
+        max_pages = int(self.env["ir.config_parameter"].sudo().get_param(
+            "nova_poshta.document_list_max_pages", const.DOCUMENT_LIST_MAX_PAGES))
+        return api.find_document(
+            day, day, lambda doc: client_ref in (doc.get("InfoRegClientBarcodes"), doc.get("AdditionalInformation")),
+            max_pages=max_pages)
+
+    def _nova_poshta_document_date(self, picking):
+        """The waybill's DateTime (dd.mm.yyyy): the scheduled day, never before the shop's today."""
+        today = picking._nova_poshta_shop_today()
+        return max(picking.scheduled_date.date(), today).strftime("%d.%m.%Y")
 
     def _nova_poshta_send_one(self, picking):
         self._nova_poshta_lock_picking(picking)
         if picking.nova_poshta_document_ref:  # double click, or already sent: never a second waybill
             return {"exact_price": picking.nova_poshta_cost, "tracking_number": picking.nova_poshta_number}
         phone, first, last, weight = self._nova_poshta_check_picking(picking)
+        picking._nova_poshta_refresh_cod()
         api = self._nova_poshta_api()
         try:
             document = self._nova_poshta_find_existing(api, picking)
@@ -406,18 +429,18 @@ class DeliveryCarrier(models.Model):
                 self._nova_poshta_mark_attempt(picking)
                 recipient = contact = False
                 if not self.nova_poshta_service_type.endswith("Doors"):
-                    recipient, contact = api.save_recipient(first, last, phone,
-                                                            email=picking.partner_id.email or "")
+                    recipient, contact = self._nova_poshta_recipient(api, picking, phone)
                 document = api.save_document(
                     self._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
         except NovaPoshtaError as error:
-            raise UserError(self._nova_poshta_error_message(error)) from error
+            raise UserError(self._nova_poshta_error_message(error)) from None
         cost = float(document.get("CostOnSite") or 0)
         estimated = document.get("EstimatedDeliveryDate")
         picking.write({
             "nova_poshta_client_ref": self._nova_poshta_client_ref(picking),
             "nova_poshta_document_ref": document["Ref"],
             "nova_poshta_number": document["IntDocNumber"],
+            "nova_poshta_phone": phone,
             "nova_poshta_cost": cost,
             "nova_poshta_waybill_date": fields.Datetime.now(),
             "nova_poshta_estimated_date": estimated and fields.Date.to_date(
@@ -425,7 +448,44 @@ class DeliveryCarrier(models.Model):
             "nova_poshta_state": "created",
             "nova_poshta_status_code": "1",
         })
+        # the order's other parcels now share what is left to collect
+        (picking._nova_poshta_cod_parcels() - picking)._nova_poshta_refresh_cod()
         return {"exact_price": cost, "tracking_number": document["IntDocNumber"]}
+
+    @staticmethod
+    def _nova_poshta_person_names(name):
+        """'Петренко Олена Іванівна' -> (last, first, middle); the middle name may be empty."""
+        parts = (name or "").split()
+        return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "", " ".join(parts[2:]))
+
+    def _nova_poshta_recipient(self, api, picking, phone):
+        """(counterparty ref, contact ref) of the recipient, reused per carrier, phone and name.
+
+        A private person is saved with Counterparty.save (first, middle and last name); a company is saved as
+        an Organization (EDRPOU from the company's tax id) with the person who collects the parcel as its
+        contact person. Refs are kept in nova_poshta.recipient so repeat customers cost no extra call.
+        """
+        partner = picking.partner_id
+        company = partner.commercial_partner_id if partner.commercial_partner_id.is_company else None
+        person = partner
+        if partner == company:  # the company itself: the parcel is collected by its first contact
+            person = company.child_ids.filtered(lambda c: c.type == "contact" and c.name)[:1] or partner
+        last, first, middle = self._nova_poshta_person_names(person.name)
+        edrpou = "".join(ch for ch in (company.vat or "") if ch.isdigit()) if company else ""
+        Recipient = self.env["nova_poshta.recipient"].sudo()
+        key = Recipient._nova_poshta_key(phone, last, first, middle, edrpou)
+        cached = Recipient.search([("carrier_id", "=", self.id), ("key", "=", key)], limit=1)
+        if cached:
+            return cached.counterparty_ref, cached.contact_ref
+        if company and edrpou:
+            counterparty = api.save_organisation(company.name, edrpou, city_ref=picking.nova_poshta_city_id.ref)
+            contact = api.save_contact_person(counterparty, first, last, phone, middle_name=middle,
+                                              email=person.email or "")
+        else:
+            counterparty, contact = api.save_recipient(first, last, phone, middle_name=middle,
+                                                       email=person.email or "")
+        Recipient._nova_poshta_remember(self, key, counterparty, contact)
+        return counterparty, contact
 
     # -- tracking link, cancel ----------------------------------------------------------
     def nova_poshta_get_tracking_link(self, picking):
@@ -436,10 +496,12 @@ class DeliveryCarrier(models.Model):
             try:
                 self._nova_poshta_api().delete_document(picking.nova_poshta_document_ref)
             except NovaPoshtaError as error:
-                raise UserError(self._nova_poshta_error_message(error)) from error
+                raise UserError(self._nova_poshta_error_message(error)) from None
             picking.message_post(body=self.env._("Nova Poshta waybill %(number)s deleted.",
                                                  number=picking.nova_poshta_number))
+            # deleting the waybill takes it out of its scan sheet too
             picking.write({
                 "nova_poshta_document_ref": False, "nova_poshta_number": False, "nova_poshta_state": "deleted",
                 "nova_poshta_client_ref": False, "carrier_tracking_ref": False, "nova_poshta_waybill_date": False,
+                "nova_poshta_registry_number": False, "nova_poshta_scan_error": False,
             })

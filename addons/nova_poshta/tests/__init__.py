@@ -1,3 +1,4 @@
 from . import test_nova_poshta_carrier
 from . import test_nova_poshta_extras
 from . import test_nova_poshta_tracking
+from . import test_nova_poshta_money

@@ -63,6 +63,7 @@ class NovaPoshtaCommon(TransactionCase):
         super().setUp()
         self.fake.documents.clear()
         self.fake.statuses.clear()
+        self.fake.scan_sheets.clear()
         self.fake.reset()
 
     def _order(self, partner=None, qty=1):

@@ -105,8 +105,10 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.assertEqual(document["SenderAddress"], "wh-kyiv-1")
         self.assertEqual(document["BackwardDeliveryData"][0]["RedeliveryString"],
                          str(round(picking.nova_poshta_cod_amount, 2)))
+        # recipient pays the delivery (default): the COD is the goods only, never the delivery line again
+        goods = sum(order.order_line.filtered(lambda line: not line.is_delivery).mapped("price_total"))
         self.assertAlmostEqual(picking.nova_poshta_cod_amount, order.currency_id._convert(
-            order.amount_total, self.env.ref("base.UAH"), order.company_id, order.date_order.date()), places=2)
+            goods, self.env.ref("base.UAH"), order.company_id, order.date_order.date()), places=2)
         self.assertEqual(document["SeatsAmount"], 1)
         self.assertAlmostEqual(document["Weight"], 2.4)
         self.assertEqual(document["InfoRegClientBarcodes"], f"{picking.name}/{picking.id}")

@@ -83,15 +83,16 @@ class TestNovaPoshtaExtras(NovaPoshtaCommon):
         order = self._order()
         self.assertEqual(order.currency_id, self.env.company.currency_id)
         picking = order.picking_ids
-        self.assertAlmostEqual(picking.nova_poshta_cod_amount, order.amount_total * 40, places=2)
+        goods = sum(order.order_line.filtered(lambda line: not line.is_delivery).mapped("price_total"))
+        self.assertAlmostEqual(picking.nova_poshta_cod_amount, goods * 40, places=2)
         self._validate(picking)
         sent = self.fake.calls("save")[-1]["methodProperties"]
-        self.assertAlmostEqual(float(sent["Cost"]), round(order.amount_untaxed * 40, 2), places=2)
-        self.assertEqual(sent["BackwardDeliveryData"][0]["RedeliveryString"], str(round(order.amount_total * 40, 2)))
+        self.assertAlmostEqual(float(sent["Cost"]), round(goods * 40, 2), places=2)
+        self.assertEqual(sent["BackwardDeliveryData"][0]["RedeliveryString"], str(round(goods * 40, 2)))
         # the quote is asked in hryvnias and comes back in the order's currency
         quote = self.carrier.rate_shipment(order)
         asked = self.fake.calls("getDocumentPrice")[-1]["methodProperties"]
-        self.assertAlmostEqual(asked["Cost"], round(order.amount_untaxed * 40, 2), places=2)
+        self.assertAlmostEqual(asked["Cost"], round(goods * 40, 2), places=2)
         cod_fee = round(20 + 0.02 * asked["RedeliveryCalculate"]["Amount"], 2)
         self.assertAlmostEqual(quote["price"], (70 + cod_fee) / 40, places=2)
 

@@ -83,7 +83,9 @@ class TestNovaPoshtaTracking(NovaPoshtaCommon):
     def test_cod_payout_registers_the_payment_once(self):
         journal = self.env["account.journal"].search(
             [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1)
-        self.carrier.nova_poshta_cod_journal_id = journal
+        # sender pays and collects its delivery charge with the goods: the COD covers the whole invoice
+        self.carrier.write({"nova_poshta_cod_journal_id": journal.id, "nova_poshta_payer_type": "Sender",
+                            "nova_poshta_cod_includes_delivery": True})
         order, picking = self._shipped()
         invoice = order._create_invoices()
         invoice.action_post()

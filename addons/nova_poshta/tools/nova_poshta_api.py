@@ -14,6 +14,8 @@ from ..const import (
     API_URL,
     DEFAULT_TIMEOUT,
     DIRECTORY_PAGE_SIZE,
+    DOCUMENT_LIST_MAX_PAGES,
+    DOCUMENT_LIST_PAGE_SIZE,
     ERROR_MESSAGES,
     RETRYABLE_ERROR_CODES,
     TRACKING_BATCH_SIZE,
@@ -194,6 +196,22 @@ class NovaPoshtaApi:
             raise NovaPoshtaError("Nova Poshta did not return the recipient's contact person", "empty", data)
         return person["Ref"], contacts[0]["Ref"]
 
+    def save_organisation(self, name, edrpou, ownership_form_ref="", city_ref=""):
+        """Counterparty.save for a company recipient (CounterpartyType Organization) -> counterparty ref.
+
+        The person who collects the parcel is added with :meth:`save_contact_person`.
+        """
+        props = {"CounterpartyType": "Organization", "CounterpartyProperty": "Recipient",
+                 "EDRPOU": edrpou, "Description": name}
+        if ownership_form_ref:
+            props["OwnershipForm"] = ownership_form_ref
+        if city_ref:
+            props["CityRef"] = city_ref
+        data, _w, _i = self.call("Counterparty", "save", props)
+        if not data or not data[0].get("Ref"):
+            raise NovaPoshtaError("Nova Poshta did not return the organisation", "empty", data)
+        return data[0]["Ref"]
+
     def save_contact_person(self, counterparty_ref, first_name, last_name, phone, middle_name="", email=""):
         """ContactPerson.save for a counterparty -> contact person Ref."""
         data, _w, _i = self.call("ContactPerson", "save", {
@@ -213,17 +231,29 @@ class NovaPoshtaApi:
     def delete_document(self, ref):
         return self.call("InternetDocument", "delete", {"DocumentRefs": ref})[0]
 
-    def list_documents(self, date_from, date_to):
-        """InternetDocument.getDocumentList for dd.mm.yyyy dates (all pages)."""
-        out = []
-        page = 1
-        while True:
-            data, _w, _i = self.call("InternetDocument", "getDocumentList", {
-                "DateTimeFrom": date_from, "DateTimeTo": date_to, "GetFullList": "1", "Page": page})
-            out.extend(data)
-            if len(data) < 100:
-                return out
-            page += 1
+    def list_documents(self, date_from, date_to, page=1):
+        """InternetDocument.getDocumentList, one page (GetFullList=0: pages of 100) -> list of documents.
+
+        GetFullList=1 is not used: it returns one list of at most 500 documents, whatever the page.
+        """
+        data, _w, _i = self.call("InternetDocument", "getDocumentList", {
+            "DateTimeFrom": date_from, "DateTimeTo": date_to, "GetFullList": "0", "Page": page})
+        return data
+
+    def find_document(self, date_from, date_to, match, max_pages=DOCUMENT_LIST_MAX_PAGES):
+        """The first document of the period for which `match(document)` is true, or None.
+
+        Reads at most `max_pages` pages of 100 (a bounded number of calls even when the cabinet holds
+        thousands of documents) and stops at the first short page.
+        """
+        for page in range(1, max_pages + 1):
+            data = self.list_documents(date_from, date_to, page)
+            for document in data:
+                if match(document):
+                    return document
+            if len(data) < DOCUMENT_LIST_PAGE_SIZE:
+                return None
+        return None
 
     def tracking(self, documents):
         """TrackingDocument.getStatusDocuments for [(number, phone)], in batches of 100 -> list of dicts."""
@@ -231,34 +261,59 @@ class NovaPoshtaApi:
         for start in range(0, len(documents), TRACKING_BATCH_SIZE):
             batch = documents[start:start + TRACKING_BATCH_SIZE]
             data, _w, _i = self.call("TrackingDocument", "getStatusDocuments", {
-                "Documents": [{"DocumentNumber": n, "Phone": p or ""} for n, p in batch]})
+                "Documents": [{"DocumentNumber": n, "Phone": normalize_phone(p) or ""} for n, p in batch]})
             out.extend(data)
         return out
 
-    def print_pdf(self, kind, document_refs, print_url):
-        """GET a printed form ('printDocument' or 'printMarking100x100') for several documents -> PDF bytes.
+    def print_pdf(self, kind, document_refs, print_url, zebra=False):
+        """GET a printed form ('printDocument' A4, 'printMarking100x100', 'printMarking85x85') -> PDF bytes.
 
-        The print service takes the key in the URL: it is never logged.
+        The print service takes the key in the URL: the URL is never logged, and no error raised here
+        carries it (nor chains the transport exception that does), so it cannot reach a user's traceback.
         """
-        url = f"{print_url.rstrip('/')}/orders/{kind}/orders[]/{','.join(document_refs)}/type/pdf/apiKey/{self.api_key}"
+        suffix = "/zebra" if zebra else ""
+        url = (f"{print_url.rstrip('/')}/orders/{kind}/orders[]/{','.join(document_refs)}/type/pdf"
+               f"{suffix}/apiKey/{self.api_key}")
         start = time.monotonic()
+        error = None
         try:
             response = self.session.get(url, timeout=self.timeout)
-        except requests.Timeout as error:
-            raise NovaPoshtaError("Nova Poshta did not answer in time", "timeout", retryable=True) from error
-        except requests.RequestException as error:
-            raise NovaPoshtaError("Nova Poshta is unreachable", "network", retryable=True) from error
+        except requests.Timeout:
+            error = NovaPoshtaError("Nova Poshta did not answer in time", "timeout", retryable=True)
+        except requests.RequestException:
+            error = NovaPoshtaError("Nova Poshta's print service is unreachable", "network", retryable=True)
         finally:
+            elapsed = time.monotonic() - start
             self.calls += 1
-            self.seconds += time.monotonic() - start
+            self.seconds += elapsed
+            _logger.info("Nova Poshta print %s: %.3fs", kind, elapsed)
+        if error:
+            raise error  # outside the except block: the transport error (with the URL) is not chained
         if response.status_code != 200 or not response.content.startswith(b"%PDF"):
             raise NovaPoshtaError("Nova Poshta could not print the documents (check the API key)", "print")
         return response.content
 
     def insert_scan_sheet(self, document_refs, date=None):
-        """ScanSheet.insertDocuments -> dict with Ref and Number of the registry."""
+        """ScanSheet.insertDocuments -> {"Ref", "Number", "accepted": [doc refs], "rejected": {doc ref: reason}}.
+
+        Nova Poshta answers success=true even when some documents are refused: they are listed with the
+        reason in data[0].Data.Errors ([{Ref, Error}]); the accepted ones in data[0].Success ([{Ref, Number}]).
+        """
         props = {"DocumentRefs": list(document_refs)}
         if date:
             props["Date"] = date
         data, _w, _i = self.call("ScanSheet", "insertDocuments", props)
-        return data[0] if data else {}
+        sheet = data[0] if data else {}
+        nested = sheet.get("Data") or {}
+        rejected = {}
+        for item in (nested.get("Errors") if isinstance(nested, dict) else None) or []:
+            if isinstance(item, dict) and item.get("Ref"):
+                rejected[item["Ref"]] = str(item.get("Error") or "")
+        accepted = [item.get("Ref") for item in sheet.get("Success") or [] if isinstance(item, dict)]
+        if not sheet.get("Success") and not rejected:
+            accepted = [ref for ref in document_refs] if sheet.get("Ref") else []
+        general = _messages(sheet.get("Errors"))
+        if general and not accepted:
+            raise NovaPoshtaError("; ".join(general), "scan_sheet", data)
+        return {"Ref": sheet.get("Ref"), "Number": sheet.get("Number"),
+                "accepted": [ref for ref in accepted if ref not in rejected], "rejected": rejected}

@@ -8,7 +8,8 @@ class NovaPoshtaScanSheetWizard(models.TransientModel):
     _name = "nova_poshta.scan.sheet.wizard"
     _description = "Nova Poshta Scan Sheet"
 
-    date = fields.Date(required=True, default=fields.Date.context_today)
+    date = fields.Date(required=True, default=lambda self: self.env["stock.picking"]._nova_poshta_shop_today(),
+                       help="The shop's day (Europe/Kyiv) on which the waybills were created.")
     carrier_id = fields.Many2one("delivery.carrier", string="Shipping Method",
                                  domain="[('delivery_type', '=', 'nova_poshta')]")
     picking_ids = fields.Many2many(
@@ -19,12 +20,12 @@ class NovaPoshtaScanSheetWizard(models.TransientModel):
     @api.depends("date", "carrier_id")
     def _compute_picking_ids(self):
         for wizard in self:
-            start = fields.Datetime.to_datetime(wizard.date)
+            start, end = self.env["stock.picking"]._nova_poshta_day_bounds(wizard.date)
             domain = [
                 ("carrier_id.delivery_type", "=", "nova_poshta"), ("nova_poshta_document_ref", "!=", False),
                 ("nova_poshta_registry_number", "=", False), ("nova_poshta_state", "=", "created"),
                 ("nova_poshta_waybill_date", ">=", start),
-                ("nova_poshta_waybill_date", "<", fields.Datetime.add(start, days=1)),
+                ("nova_poshta_waybill_date", "<", end),
             ]
             if wizard.carrier_id:
                 domain.append(("carrier_id", "=", wizard.carrier_id.id))
@@ -40,12 +41,6 @@ class NovaPoshtaScanSheetWizard(models.TransientModel):
         if not self.picking_ids:
             raise UserError(self.env._("There are no Nova Poshta waybills of %(date)s left to put in a scan sheet.",
                                        date=self.date))
-        self.picking_ids.action_nova_poshta_scan_sheet()
-        numbers = ", ".join(sorted(set(self.picking_ids.mapped("nova_poshta_registry_number"))))
-        return {
-            "type": "ir.actions.client", "tag": "display_notification",
-            "params": {"type": "success", "title": self.env._("Nova Poshta"),
-                       "message": self.env._("Scan sheet %(numbers)s created with %(count)s waybills.",
-                                             numbers=numbers, count=len(self.picking_ids)),
-                       "next": {"type": "ir.actions.act_window_close"}},
-        }
+        action = self.picking_ids.action_nova_poshta_scan_sheet()
+        action["params"]["next"] = {"type": "ir.actions.act_window_close"}
+        return action
