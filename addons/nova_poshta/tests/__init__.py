@@ -2,3 +2,5 @@ from . import test_nova_poshta_carrier
 from . import test_nova_poshta_extras
 from . import test_nova_poshta_tracking
 from . import test_nova_poshta_money
+from . import test_nova_poshta_destination
+from . import test_nova_poshta_failures
