@@ -34,7 +34,7 @@ class StockPicking(models.Model):
         help="What Nova Poshta collects from the customer for this parcel (hryvnias): the value of the goods it "
              "carries, minus what the customer already paid, plus the delivery line only when the sender pays "
              "and the carrier says so. Recomputed when the waybill is created unless set by hand.")
-    nova_poshta_cod_manual = fields.Boolean(copy=False, readonly=True)
+    nova_poshta_cod_manual = fields.Boolean(string="COD Set by Hand", copy=False, readonly=True)
     nova_poshta_phone = fields.Char(string="NP Recipient Phone", copy=False, readonly=True)
     nova_poshta_scan_error = fields.Char(string="NP Scan Sheet Error", copy=False, readonly=True)
     nova_poshta_tracking_error = fields.Char(string="NP Tracking Error", copy=False, readonly=True)

@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import NovaPoshtaCommon
@@ -112,3 +113,68 @@ class TestNovaPoshtaTracking(NovaPoshtaCommon):
         self.env["stock.picking"]._cron_nova_poshta_update_tracking()
         self.assertTrue(picking.nova_poshta_cod_received)
         self.assertTrue(any("register the COD payment by hand" in (m.body or "") for m in order.message_ids))
+
+
+@tagged("post_install", "-at_install")
+class TestNovaPoshtaRefusals(NovaPoshtaCommon):
+    """Refused parcels (102 / 103 / 108) are followed on their return waybill until they are back."""
+
+    def _run(self):
+        self.env["stock.picking"]._cron_nova_poshta_update_tracking()
+
+    def _open(self):
+        Picking = self.env["stock.picking"]
+        return Picking.search(Picking._nova_poshta_open_domain())
+
+    def test_refusal_creates_the_return_and_follows_the_return_waybill(self):
+        order = self._order()
+        picking = order.picking_ids
+        self._validate(picking)
+        # refused; Nova Poshta has not made the return waybill yet
+        self.fake.set_status(picking.nova_poshta_number, 103)
+        self._run()
+        returned = self.env["stock.picking"].search([("nova_poshta_origin_picking_id", "=", picking.id)])
+        self.assertEqual(len(returned), 1, "the return picking is created at refusal, not when storage ends")
+        self.assertEqual(returned.picking_type_code, "incoming")
+        self.assertEqual(returned.nova_poshta_cod_amount, 0.0)
+        self.assertIn(picking, self._open(), "still followed until the return waybill is known")
+        # next run: the return waybill appears on the refused one
+        self.fake.set_status(picking.nova_poshta_number, 103, LastCreatedOnTheBasisNumber="20459000000001",
+                             LastCreatedOnTheBasisDocumentType="Return")
+        picking.nova_poshta_checked_at = False
+        self._run()
+        self.assertEqual(picking.nova_poshta_return_number, "20459000000001")
+        self.assertEqual((returned.nova_poshta_number, returned.carrier_id), ("20459000000001", self.carrier))
+        self.assertNotIn(picking, self._open())
+        self.assertIn(returned, self._open())
+        # the return waybill is tracked with the sender's phone (we are its recipient)
+        self.fake.set_status("20459000000001", 7)
+        self._run()
+        documents = self.fake.calls("getStatusDocuments")[-1]["methodProperties"]["Documents"]
+        self.assertEqual(documents, [{"DocumentNumber": "20459000000001", "Phone": "380501112233"}])
+        self.assertEqual(returned.nova_poshta_state, "at_branch")
+        self.assertTrue(returned.activity_ids, "the warehouse is told to collect it")
+        self.fake.set_status("20459000000001", 9)
+        returned.nova_poshta_checked_at = False
+        self._run()
+        self.assertEqual(returned.nova_poshta_state, "delivered")
+        self.assertNotIn(returned, self._open(), "back with us: tracking ends")
+        self.assertEqual(len(self.env["stock.picking"].search([("nova_poshta_origin_picking_id", "=", picking.id)])),
+                         1)
+
+    def test_refusal_codes_102_and_108_too(self):
+        for code in ("102", "108"):
+            picking = self._order().picking_ids
+            self._validate(picking)
+            self.fake.set_status(picking.nova_poshta_number, code, LastCreatedOnTheBasisNumber=f"2045800000{code}")
+            self._run()
+            self.assertEqual(picking.nova_poshta_state, "refused")
+            returned = self.env["stock.picking"].search([("nova_poshta_origin_picking_id", "=", picking.id)])
+            self.assertEqual(returned.nova_poshta_number, f"2045800000{code}")
+
+    def test_nothing_is_polled_forever(self):
+        picking = self._order().picking_ids
+        self._validate(picking)
+        self.assertIn(picking, self._open())
+        picking.nova_poshta_waybill_date = fields.Datetime.subtract(fields.Datetime.now(), days=91)
+        self.assertNotIn(picking, self._open())
