@@ -6,7 +6,7 @@
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
     "license": "LGPL-3",
-    "depends": ["sale_stock", "sale_margin", "stock_delivery"],
+    "depends": ["sale_stock", "sale_margin", "stock_delivery", "sms"],
     "external_dependencies": {"python": ["requests", "zeep"]},
     "data": [
         "security/ir.model.access.csv",

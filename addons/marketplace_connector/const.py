@@ -15,17 +15,28 @@ ROZETKA_RELOGIN_CODES = {1018, 1020, 5401, 6001}
 
 # Odoo-side order state -> marketplace status
 PROM_STATUS = {"confirmed": "received", "shipped": "received", "delivered": "delivered", "cancelled": "canceled"}
+# Prom statuses an order can be in that mean "not sold" (Prom API: status canceled; draft is read-only)
+PROM_FAILED_STATUSES = {"canceled"}
+PROM_DELIVERY_TYPES = ("nova_poshta", "ukrposhta", "meest", "justin", "mist_express", "delivery_auto")
 ROZETKA_STATUS = {"confirmed": 26, "shipped": 3, "delivered": 6, "cancelled": 45}
 ROZETKA_NEEDS_TTN = {3, 61}
+# Odoo event -> Rozetka statuses to move to, in order of preference; the first one the order's own
+# status_available list allows is used (apidoc 1.2 order.status_available, 1.4.1 PUT /orders/{id})
+ROZETKA_EVENT_STATUSES = {"confirmed": (26, 2), "shipped": (61, 3, 2), "waybill": (61, 3, 2), "delivered": (6,)}
+# apidoc 1.2: order.status_group 1 processing, 2 successful, 3 unsuccessful (cancelled)
+ROZETKA_GROUP_SUCCESS, ROZETKA_GROUP_FAILED = 2, 3
+# apidoc "OrdersStatuses": the unsuccessful statuses, used only when an order comes without status_group
+ROZETKA_FAILED_STATUSES = {7, 11, 12, 13, 16, 17, 18, 19, 20, 24, 25, 28, 29, 30, 31, 33, 37, 38, 40, 42, 43, 44,
+                           45, 49, 50}
+ROZETKA_ORDER_EXPAND = "purchases,delivery,status_available,payment,is_payed"
+# status outbox: retry delays (seconds) for transport failures; after the last one the row is given up
+STATUS_RETRY_DELAYS = (60, 300, 900, 3600, 3 * 3600, 12 * 3600)
+STATUS_BATCH = 50
+UNTRACKED_QUANTITY = 100  # shown for consumables / services (no stock tracking): always available
 # Odoo/Prom cancellation reason -> Rozetka cancellation status (apidoc OrdersStatuses); default 45
 ROZETKA_CANCEL_STATUS = {"not_available": 42, "price_changed": 29, "invalid_phone_number": 28,
                          "not_enough_fields": 28, "buyers_request": 45}
 ROZETKA_CANCEL_DEFAULT = 45
-# marketplace status -> allowed next Odoo-side events (Rozetka: 1 new, 26 processing, 2 confirmed, 3/61 handed)
-ROZETKA_ALLOWED = {
-    1: {"confirmed", "cancelled"}, 26: {"shipped", "cancelled", "confirmed"}, 2: {"shipped", "cancelled"},
-    61: {"delivered"}, 3: {"delivered"}, 4: {"delivered"}, 5: {"delivered"},
-}
 PROM_ALLOWED = {
     "pending": {"confirmed", "cancelled", "shipped"}, "received": {"shipped", "delivered", "cancelled"},
     "paid": {"shipped", "delivered", "cancelled"}, "delivered": set(), "canceled": set(),

@@ -1,11 +1,30 @@
 """Protocol fake of the Prom.ua public API v1 (Bearer auth, {"products"|"orders": [...]} lists,
-top-level array for products/edit, processed_ids answers, {"error": ...} business errors)."""
+top-level array for products/edit, processed_ids answers, {"error": ...} business errors).
+
+Source: Prom.ua public API, https://public-api.docs.prom.ua/ (Swagger; read through the official example
+evo-company/company-api-example python/api_python3-5_example.py and the typed clients cited in
+shared/docs/contracts/prom.md):
+- GET /orders/list: `limit`, `last_id` (orders with a LOWER id: paging backwards), `last_modified_from`;
+  answer `{"orders": [...]}`; GET /orders/{id}: `{"order": {...}}`;
+- POST /orders/set_status: `{"ids": [...], "status": pending|received|delivered|canceled|paid}` (draft is
+  read-only), `cancellation_reason` only for canceled and then required (not_available, price_changed,
+  buyers_request, not_enough_fields, duplicate, invalid_phone_number, less_than_minimal_price, another),
+  `cancellation_text` required with price_changed, not_enough_fields and another; answer `{"processed_ids": []}`;
+- POST /delivery/save_declaration_id: `{"order_id", "declaration_id", "delivery_type"}`.
+Prom answers business errors as `{"error": "..."}` with HTTP 200.
+"""
 
 import threading
 
 from tests.fakes.base import FakeServer, Response, utc_now
 
 PREFIX = "/api/v1"
+STATUSES = ("pending", "received", "delivered", "canceled", "paid")  # "draft" is read-only
+CANCELLATION_REASONS = ("not_available", "price_changed", "buyers_request", "not_enough_fields", "duplicate",
+                        "invalid_phone_number", "less_than_minimal_price", "another")
+TEXT_REQUIRED = ("price_changed", "not_enough_fields", "another")
+SET_STATUS_FIELDS = {"ids", "status", "cancellation_reason", "cancellation_text"}
+DELIVERY_TYPES = ("nova_poshta", "ukrposhta", "meest", "justin", "mist_express", "delivery_auto")
 
 
 class PromFake(FakeServer):
@@ -22,6 +41,7 @@ class PromFake(FakeServer):
         self.route("GET", PREFIX + "/products/list", self.products_list)
         self.route("POST", PREFIX + "/products/edit", self.products_edit)
         self.route("GET", PREFIX + "/orders/list", self.orders_list)
+        self.route("GET", PREFIX + r"/orders/(\d+)", self.order_get)
         self.route("POST", PREFIX + "/orders/set_status", self.set_status)
         self.route("POST", PREFIX + "/delivery/save_declaration_id", self.save_declaration)
 
@@ -81,23 +101,54 @@ class PromFake(FakeServer):
         items = [o for o in self.orders.values() if o["date_modified"] >= since]
         return Response.json({"orders": self._page(items, request)})
 
+    def order_get(self, request, match):
+        if not self._auth(request):
+            return Response.json({"error": "Unauthorized"}, status=401)
+        order = self.orders.get(int(match.group(1)))
+        if not order:
+            return Response.json({"error": "Order not found"}, status=404)
+        return Response.json({"order": order})
+
+    def change(self, oid, **changes):
+        """What Prom itself does (the buyer cancels, a payment arrives): the order changes, date_modified moves."""
+        self.orders[oid].update(date_modified=utc_now().strftime("%Y-%m-%dT%H:%M:%S"), **changes)
+
     def set_status(self, request, _m):
         if not self._auth(request):
             return Response.json({"error": "Unauthorized"}, status=401)
         body = request.json or {}
-        if body.get("status") == "canceled" and not body.get("cancellation_reason"):
-            return Response.json({"error": "cancellation_reason is required"})
+        unknown = set(body) - SET_STATUS_FIELDS
+        if unknown:
+            return Response.json({"error": f"Unknown fields: {', '.join(sorted(unknown))}"})
+        status = body.get("status")
+        if status not in STATUSES:
+            return Response.json({"error": f"Invalid status: {status}"})
+        reason = body.get("cancellation_reason")
+        if status == "canceled":
+            if reason not in CANCELLATION_REASONS:
+                return Response.json({"error": "cancellation_reason is required"})
+            if reason in TEXT_REQUIRED and not body.get("cancellation_text"):
+                return Response.json({"error": "cancellation_text is required for this cancellation_reason"})
+        elif reason or body.get("cancellation_text"):
+            return Response.json({"error": "cancellation_reason is only allowed with status canceled"})
         processed = [i for i in body.get("ids", []) if i in self.orders]
         for oid in processed:
-            self.orders[oid]["status"] = body["status"]
-            self.statuses.append((oid, body["status"], body))
+            self.change(oid, status=status)
+            self.statuses.append((oid, status, body))
         return Response.json({"processed_ids": processed})
 
     def save_declaration(self, request, _m):
         if not self._auth(request):
             return Response.json({"error": "Unauthorized"}, status=401)
         body = request.json or {}
+        if set(body) != {"order_id", "declaration_id", "delivery_type"}:
+            return Response.json({"error": "order_id, declaration_id and delivery_type are required"})
         if body.get("order_id") not in self.orders:
             return Response.json({"error": "Order not found"})
+        if body["delivery_type"] not in DELIVERY_TYPES:
+            return Response.json({"error": f"Invalid delivery_type: {body['delivery_type']}"})
         self.declarations.append(body)
+        order = self.orders[body["order_id"]]
+        self.change(body["order_id"], delivery_provider_data=dict(
+            order.get("delivery_provider_data") or {}, declaration_number=body["declaration_id"]))
         return Response.json({"status": "success"})

@@ -1,5 +1,19 @@
 """Protocol fake of the Rozetka Seller API ({success, content} / {success: false, errors} envelopes,
-POST /sites login with base64 password, bearer tokens that can expire, mass-update, orders search)."""
+POST /sites login with base64 password, bearer tokens that can expire, mass-update, orders search).
+
+Source: Rozetka Seller API documentation, https://api-seller.rozetka.com.ua/apidoc/ (as mirrored in
+GERA-OneTeam/Rozetka-API-Seller docs/categories/orders.md):
+- 1.3 GET /orders/search: `page` + `sort` (+/- column) meta parameters, `changed_from`, `expand`; answer
+  `content.orders[]` + `_meta{totalCount, pageCount, currentPage, perPage}`;
+- 1.2 GET /orders/{id}: `{success, content: Order}`; Order carries `status`, `status_group` (1 processing,
+  2 successful, 3 unsuccessful) and, with expand, `status_available[{id, parent_id, child_id, delivery_type}]`
+  ("the statuses available for the order in its current status");
+- 1.4.1 PUT /orders/{id}: body `status` (required), `ttn` (required for 3 and 61; with 2 the order moves to 61
+  by itself), `seller_comment`, `duplicate_order_id` (required for 49); once a TTN is attached Rozetka tracks
+  the parcel and moves the statuses itself;
+- "OrdersStatuses" list (statuses and their group).
+The error code for a refused transition is not documented: 1005 check_correctness_of_data (apidoc error list).
+"""
 
 import base64
 import itertools
@@ -15,6 +29,17 @@ def ok(content):
 def fail(message, code, description="", status=200):
     return Response.json({"success": False, "errors": {"message": message, "code": code,
                                                         "description": description}}, status=status)
+
+
+# apidoc "OrdersStatuses": unsuccessful statuses (status_group 3); successful: 6 (group 2); the rest are group 1
+FAILED = {7, 11, 12, 13, 16, 17, 18, 19, 20, 24, 25, 28, 29, 30, 31, 33, 37, 38, 40, 42, 43, 44, 45, 49, 50}
+CANCEL_BY_SELLER = [18, 28, 29, 33, 37, 38, 40, 42, 45, 49]
+# status_available per status (seller-side transitions, typical flow 1 -> 26 -> 2 -> 61/3 -> Rozetka tracking)
+AVAILABLE = {
+    1: [26, 2, 47] + CANCEL_BY_SELLER, 52: [26, 2] + CANCEL_BY_SELLER, 26: [2, 47] + CANCEL_BY_SELLER,
+    47: [26, 2] + CANCEL_BY_SELLER, 2: [61, 3, 26] + CANCEL_BY_SELLER, 61: [3], 3: [], 4: [], 5: [], 6: [],
+}
+PUT_FIELDS = {"status", "ttn", "seller_comment", "duplicate_order_id"}
 
 
 class RozetkaFake(FakeServer):
@@ -36,7 +61,9 @@ class RozetkaFake(FakeServer):
         self.route("GET", "/goods/all", self.goods_all)
         self.route("PUT", "/items/mass-update", self.mass_update)
         self.route("GET", "/orders/search", self.orders_search)
+        self.route("GET", r"/orders/(\d+)", self.order_get)
         self.route("PUT", r"/orders/(\d+)", self.order_update)
+        self.on_page = None  # test hook: called with the page number before each orders/search page is built
 
     def add_item(self, rz_id, article="", name="", price=100, stock=0):
         self.items[rz_id] = {"id": rz_id, "article": article, "price_offer_id": article, "name": name or article,
@@ -104,12 +131,42 @@ class RozetkaFake(FakeServer):
             return Response.json({"success": False, "errors": errors})
         return ok(None)
 
+    def _order_view(self, order, request):
+        view = dict(order)
+        status = order["status"]
+        view["status_group"] = 3 if status in FAILED else 2 if status == 6 else 1
+        if "status_available" in (request.query.get("expand") or ""):
+            view["status_available"] = [
+                {"id": 100 + child, "parent_id": status, "child_id": child, "delivery_type": 0, "market_group": 0}
+                for child in AVAILABLE.get(status, [])]
+        return view
+
     def orders_search(self, request, _m):
         if not self._authorized(request):
             return fail("incorrect_username_pasword", 1020)
+        page = int(request.query.get("page") or 1)
+        if self.on_page:
+            self.on_page(page)
         since = request.query.get("changed_from") or ""
-        items = sorted((o for o in self.orders.values() if o["changed"] >= since), key=lambda o: o["changed"])
-        return self._paged("orders", items, request)
+        sort = request.query.get("sort") or "id"
+        key = sort.lstrip("+-")
+        if key not in ("id", "changed", "created", "status", "amount"):
+            return fail("incorrect_data_format", 1002, "sort")
+        items = sorted((o for o in self.orders.values() if o["changed"] >= since),
+                       key=lambda o: (o[key], o["id"]), reverse=sort.startswith("-"))
+        return self._paged("orders", [self._order_view(o, request) for o in items], request)
+
+    def order_get(self, request, match):
+        if not self._authorized(request):
+            return fail("incorrect_username_pasword", 1020)
+        order = self.orders.get(int(match.group(1)))
+        if not order:
+            return fail("entity_not_found", 1019)
+        return ok(self._order_view(order, request))
+
+    def set_status(self, oid, status, **changes):
+        """What Rozetka itself does (buyer cancels, carrier tracking): the order changes, `changed` moves."""
+        self.orders[oid].update(status=status, changed=utc_now().strftime("%Y-%m-%d %H:%M:%S"), **changes)
 
     def order_update(self, request, match):
         if not self._authorized(request):
@@ -118,12 +175,24 @@ class RozetkaFake(FakeServer):
         body = request.json or {}
         if not order:
             return fail("entity_not_found", 1019)
+        unknown = set(body) - PUT_FIELDS
+        if unknown:
+            return fail("incorrect_data_format", 1002, ", ".join(sorted(unknown)))
         if "status" not in body:
             return fail("required_parameter", 1001, "status")
-        if body["status"] in (3, 61) and not body.get("ttn"):
+        status = body["status"]
+        if status != order["status"] and status not in AVAILABLE.get(order["status"], []):
+            return fail("check_correctness_of_data", 1005,
+                        f"status {status} is not available from status {order['status']}")
+        if status in (3, 61) and not body.get("ttn"):
             return fail("required_parameter", 1001, "ttn")
-        order["status"] = body["status"]
+        if status == 49 and not body.get("duplicate_order_id"):
+            return fail("required_parameter", 1001, "duplicate_order_id")
+        if status == 2 and body.get("ttn"):
+            status = 61  # apidoc 1.4.1: a TTN sent with status 2 moves the order to 61
+        order["status"] = status
+        order["changed"] = utc_now().strftime("%Y-%m-%d %H:%M:%S")
         if body.get("ttn"):
             order["ttn"] = body["ttn"]
         self.status_updates.append((order["id"], body))
-        return ok(order)
+        return ok(self._order_view(order, request))

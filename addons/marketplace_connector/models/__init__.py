@@ -1,6 +1,7 @@
 from . import marketplace_channel
 from . import marketplace_offer
 from . import marketplace_order
+from . import marketplace_order_status
 from . import marketplace_log
 from . import sale_order
 from . import stock

@@ -15,6 +15,8 @@ from ..tools.prom_api import PromApi
 from ..tools.rozetka_api import RozetkaApi
 
 _logger = logging.getLogger(__name__)
+_CONCURRENCY_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
+                       psycopg2.errors.LockNotAvailable)
 
 
 class MarketplaceChannel(models.Model):
@@ -51,6 +53,10 @@ class MarketplaceChannel(models.Model):
     prod_environment = fields.Boolean(
         string="Production Environment", help="Off: calls go to the test endpoint."
     )
+    untracked_quantity = fields.Integer(
+        string="Quantity of Untracked Products", default=const.UNTRACKED_QUANTITY,
+        help="Quantity shown on the marketplace for products whose stock is not tracked (consumables, services): "
+             "they are always available.")
     commission_percent = fields.Float(string="Commission (%)",
                                       help="Marketplace commission used when the order does not state it.")
     order_cursor = fields.Datetime(string="Orders Imported Until", copy=False,
@@ -231,10 +237,11 @@ class MarketplaceChannel(models.Model):
 
     # -- stock and price push ------------------------------------------------------------------
     def _free_quantities(self, products):
-        """Free quantity (on hand minus reserved) per product in the channel's warehouse."""
+        """Free quantity (on hand minus reserved) per product in the channel's warehouse. Products whose stock
+        is not tracked (consumables, services) are always available: the channel's nominal quantity."""
         self.ensure_one()
         products = products.with_context(warehouse_id=self.warehouse_id.id)
-        return {p.id: p.free_qty for p in products}
+        return {p.id: p.free_qty if p.is_storable else float(self.untracked_quantity) for p in products}
 
     @api.model
     def _default_currency(self):
@@ -323,6 +330,10 @@ class MarketplaceChannel(models.Model):
     def _import_orders(self, commit_each=False):
         """Fetch the orders changed since the cursor (minus an overlap) and import them idempotently.
 
+        Each order is imported on its own: in a savepoint (or, in cron mode, its own committed transaction).
+        An order that cannot be converted is rolled back completely and left as a visible exception with the
+        reason; the channel goes on with the next orders and the cursor advances.
+
         :param commit_each: cron mode: commit after each order, and retry an order whose stock check
             collided with a concurrent import (serialization failure) in a fresh transaction.
         """
@@ -342,27 +353,54 @@ class MarketplaceChannel(models.Model):
             if commit_each:
                 results |= self._import_order_committed(order)
             else:
-                results |= self.env["marketplace.order"]._import_from_marketplace(self, order)
+                results |= self._import_order_savepoint(order)
         self.order_cursor = started
         return results
 
+    def _import_order_savepoint(self, order):
+        """Import one order in a savepoint; a failure rolls back only this order and is recorded on it."""
+        Binding = self.env["marketplace.order"]
+        try:
+            with self.env.cr.savepoint():
+                return Binding._import_from_marketplace(self, order)
+        except _CONCURRENCY_ERRORS:
+            raise  # the transaction's snapshot is stale: only a new transaction can retry it
+        except Exception as error:  # noqa: BLE001 - any failure of one order: recorded on it, channel goes on
+            _logger.exception("Marketplace %s: order %s could not be imported", self.name, order.external_id)
+            self.env.invalidate_all()
+            with self.env.cr.savepoint():
+                return Binding._record_import_error(self, order, error)
+
     def _import_order_committed(self, order, attempts=5):
-        """Import one order in its own transaction; on a concurrency conflict roll back and retry."""
+        """Import one order in its own transaction; on a concurrency conflict roll back and retry. Any other
+        failure is rolled back and recorded on the order (exception with the reason), then committed."""
+        Binding = self.env["marketplace.order"]
+        error = None
         for attempt in range(1, attempts + 1):
             try:
-                binding = self.env["marketplace.order"]._import_from_marketplace(self, order)
+                binding = Binding._import_from_marketplace(self, order)
                 # cron only: one order per transaction
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 return binding
-            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
-                    psycopg2.errors.LockNotAvailable):
+            except _CONCURRENCY_ERRORS as exc:
                 self.env.cr.rollback()
                 self.env.invalidate_all()
                 _logger.info("Marketplace %s: order %s collided with a concurrent import, retry %s",
                              self.name, order.external_id, attempt)
+                error = exc
                 time.sleep(0.05 * attempt)
-        raise UserError(self.env._("Order %(order)s could not be imported: too many concurrent changes.",
-                                   order=order.external_id))
+            except Exception as exc:  # noqa: BLE001 - recorded on the order below; the channel goes on
+                _logger.exception("Marketplace %s: order %s could not be imported", self.name, order.external_id)
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                error = exc
+                break
+        if isinstance(error, _CONCURRENCY_ERRORS):
+            error = UserError(self.env._("Order %(order)s could not be imported: too many concurrent changes.",
+                                         order=order.external_id))
+        binding = Binding._record_import_error(self, order, error)
+        self.env.cr.commit()  # pylint: disable=invalid-commit  # cron only: keep the exception visible
+        return binding
 
     @api.model
     def _cron_import_orders(self):
@@ -373,6 +411,27 @@ class MarketplaceChannel(models.Model):
             except (MarketplaceError, UserError) as error:
                 channel._record_error(error)
             channel._commit_if_not_testing()
+
+    def _tax_included_taxes(self, taxes):
+        """The price-included version of each sale tax (marketplace prices are what the buyer pays): an
+        existing included tax with the same amount, or a copy of the tax made price-included once."""
+        self.ensure_one()
+        Tax = self.env["account.tax"].sudo()
+        result = Tax.browse()
+        for tax in taxes:
+            if tax.price_include or tax.amount_type not in ("percent", "division"):
+                result |= tax
+                continue
+            included = Tax.search([
+                ("company_id", "=", tax.company_id.id), ("type_tax_use", "=", "sale"),
+                ("amount_type", "=", tax.amount_type), ("amount", "=", tax.amount),
+                ("price_include_override", "=", "tax_included"), ("tax_group_id", "=", tax.tax_group_id.id),
+            ], limit=1)
+            if not included:
+                included = tax.copy({"name": self.env._("%(tax)s (included)", tax=tax.name),
+                                     "price_include_override": "tax_included"})
+            result |= included
+        return result
 
     @api.model
     def _cron_import_nbu_rates(self):

@@ -37,6 +37,7 @@ class MarketplacePnlReport(models.Model):
                            - COALESCE(NULLIF(ship.carrier_cost, 0), lines.delivery_cost, 0) AS margin
                   FROM marketplace_order mo
                   JOIN sale_order so ON so.id = mo.sale_order_id AND so.state = 'sale'
+                               AND mo.state != 'cancelled' AND NOT COALESCE(mo.marketplace_failed, false)
                   LEFT JOIN LATERAL (
                       SELECT SUM(sol.price_subtotal) AS revenue,
                              SUM(CASE WHEN sol.is_delivery THEN 0 ELSE sol.purchase_price * sol.product_uom_qty END)

@@ -50,3 +50,7 @@ class MarketplaceCommon(TransactionCase):
 
     def _push_all(self):
         self.env["marketplace.channel"]._cron_push_stock()
+
+    def _send_statuses(self):
+        """Run the status outbox cron (what the server does after the business transaction committed)."""
+        self.env["marketplace.order.status"]._cron_send_status()

@@ -18,17 +18,20 @@ class TestMarketplaceDelivered(MarketplaceCommon):
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
         picking._action_done()
+        self._send_statuses()
         self.assertEqual(binding.last_status_sent, "shipped")
         return binding, picking
 
     def test_delivered_reported_once(self):
         binding, picking = self._shipped_prom_order(71)
         picking._marketplace_delivered()
+        self._send_statuses()
         self.assertEqual(binding.last_status_sent, "delivered")
         self.assertEqual(binding.marketplace_status, "delivered")
         self.assertEqual(self.prom.statuses[-1][:2], (71, "delivered"))
         sent = len(self.prom.statuses)
         picking._marketplace_delivered()
+        self._send_statuses()
         self.assertEqual(len(self.prom.statuses), sent, "not sent twice")
 
     def test_carrier_tracking_state_triggers_delivered(self):
@@ -36,5 +39,6 @@ class TestMarketplaceDelivered(MarketplaceCommon):
         if "nova_poshta_state" not in picking._fields:
             self.skipTest("nova_poshta is not installed")
         picking.write({"nova_poshta_state": "delivered"})
+        self._send_statuses()
         self.assertEqual(binding.last_status_sent, "delivered")
         self.assertEqual(self.prom.statuses[-1][:2], (72, "delivered"))

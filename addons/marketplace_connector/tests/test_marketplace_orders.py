@@ -83,18 +83,22 @@ class TestMarketplaceOrders(MarketplaceCommon):
             [("channel_id", "=", self.prom_channel.id), ("external_id", "=", "4")]).sale_order_id
         rozetka_binding = self.env["marketplace.order"].search(
             [("channel_id", "=", self.rozetka_channel.id), ("external_id", "=", "8")])
+        self._send_statuses()
         picking = prom_order.picking_ids
         picking.carrier_tracking_ref = "20450000000077"
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
         picking._action_done()
+        self._send_statuses()
         self.assertEqual(self.prom.declarations[-1]["declaration_id"], "20450000000077")
         self.assertEqual(self.prom.statuses[-1][1], "received")
-        # Rozetka requires the TTN to hand over: without one the status error is kept, nothing sent
+        # Rozetka requires the TTN to hand over: without one the update is refused with the reason, nothing sent
         rz_picking = rozetka_binding.sale_order_id.picking_ids
         rz_picking.move_ids.quantity = 1
         rz_picking.move_ids.picked = True
         rz_picking._action_done()
+        self._send_statuses()
+        self.assertEqual(rozetka_binding.status_state, "refused")
         self.assertIn("TTN", rozetka_binding.status_error)
         self.assertEqual([body["status"] for _id, body in self.rozetka.status_updates], [26], "only 'confirmed'")
         # cancellation with reason
@@ -103,6 +107,9 @@ class TestMarketplaceOrders(MarketplaceCommon):
         binding = self.env["marketplace.order"].search(
             [("channel_id", "=", self.prom_channel.id), ("external_id", "=", "5")])
         binding.sale_order_id.with_context(marketplace_cancel_reason="not_available")._action_cancel()
+        self.assertEqual(binding.status_state, "pending")
+        self.assertNotEqual(binding.state, "cancelled", "not shown cancelled before the marketplace accepted it")
+        self._send_statuses()
         self.assertEqual(binding.state, "cancelled")
         self.assertEqual(self.prom.statuses[-1][2]["cancellation_reason"], "not_available")
 
@@ -112,9 +119,10 @@ class TestMarketplaceOrders(MarketplaceCommon):
         self.env.flush_all()
         line = self.env["marketplace.pnl.report"].search([("channel_id", "=", self.prom_channel.id)])
         self.assertEqual(len(line), 1)
-        self.assertAlmostEqual(line.revenue, 300.0)
+        self.assertEqual(line.order_id.amount_total, 300.0, "the buyer paid 300, VAT included")
+        self.assertAlmostEqual(line.revenue, line.order_id.amount_untaxed, places=2)
         self.assertAlmostEqual(line.commission, 15.0)
-        self.assertAlmostEqual(line.margin, 300.0 - line.cost - 15.0)
+        self.assertAlmostEqual(line.margin, line.order_id.amount_untaxed - line.cost - 15.0, places=2)
 
 
 @tagged("post_install", "-at_install")

@@ -21,7 +21,8 @@ class TestMarketplacePnl(MarketplaceCommon):
                                             "price_unit": 50.0, "is_delivery": True})
         self.env.flush_all()
         line = self.env["marketplace.pnl.report"].search([("order_id", "=", order.id)])
-        self.assertAlmostEqual(line.revenue, 250.0, msg="goods 200 + delivery fee paid by the customer 50")
+        # goods 200 (marketplace price, VAT included) + delivery fee 50, both net of VAT
+        self.assertAlmostEqual(line.revenue, order.amount_untaxed, places=2)
         self.assertAlmostEqual(line.cost, 120.0)
         self.assertAlmostEqual(line.commission, 10.0)
         self.assertAlmostEqual(line.delivery_cost, 0.0)
@@ -31,4 +32,4 @@ class TestMarketplacePnl(MarketplaceCommon):
         self.env.invalidate_all()
         line = self.env["marketplace.pnl.report"].search([("order_id", "=", order.id)])
         self.assertAlmostEqual(line.delivery_cost, 70.0)
-        self.assertAlmostEqual(line.margin, 250.0 - 120.0 - 10.0 - 70.0)
+        self.assertAlmostEqual(line.margin, order.amount_untaxed - 120.0 - 10.0 - 70.0, places=2)

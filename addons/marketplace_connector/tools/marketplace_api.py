@@ -57,6 +57,11 @@ class Order:
     ttn: str = ""
     lines: list = field(default_factory=list)
     raw: dict = field(default_factory=dict)
+    failed: bool = False  # unsuccessful / cancelled at the marketplace: never a confirmed sale
+    allowed_statuses: list | None = None  # statuses the marketplace lets the order move to; None: not stated
+    paid_online: bool = False  # paid through the marketplace (card / marketplace payment)
+    paid_amount: float = 0.0
+    delivery_provider: str = ""  # carrier code as the marketplace names it (e.g. nova_poshta)
 
 
 @dataclass
@@ -131,6 +136,16 @@ class MarketplaceAdapter:
         """Return the orders changed since `since` (UTC 'YYYY-MM-DD HH:MM:SS'), oldest first, all pages."""
         raise NotImplementedError
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None):
-        """Report an Odoo event ('confirmed', 'shipped', 'delivered', 'cancelled') to the marketplace."""
+    def get_order(self, order_external_id):
+        """Return one Order as the marketplace has it now (status, allowed transitions)."""
+        raise NotImplementedError
+
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None):
+        """Report an Odoo event ('confirmed', 'shipped', 'waybill', 'delivered', 'cancelled') to the marketplace.
+
+        :param order: the Order as the marketplace has it now (read with get_order when not given); the target
+            status is chosen among the transitions it allows.
+        :return: the marketplace status of the order afterwards (str).
+        :raises MarketplaceError: ``retryable`` for transport failures; otherwise the marketplace refused.
+        """
         raise NotImplementedError

@@ -2,7 +2,7 @@
 
 import re
 
-from ..const import PROM_ALLOWED, PROM_BATCH, PROM_STATUS, PROM_URL
+from ..const import PROM_ALLOWED, PROM_BATCH, PROM_DELIVERY_TYPES, PROM_FAILED_STATUSES, PROM_STATUS, PROM_URL
 from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine
 
 
@@ -84,39 +84,56 @@ class PromApi(MarketplaceAdapter):
             last_id = min(o["id"] for o in page)
         return sorted(orders, key=lambda o: (o.changed, o.external_id))
 
+    def get_order(self, order_external_id):
+        body = self._call("GET", f"/orders/{int(order_external_id)}", "order")
+        return self._parse_order(body.get("order") or {"id": order_external_id})
+
     @staticmethod
     def _parse_order(data):
         delivery = data.get("delivery_provider_data") or {}
+        payment = data.get("payment_data") or {}
         names = [data.get("client_last_name"), data.get("client_first_name"), data.get("client_second_name")]
+        status = data.get("status") or "pending"
+        total = parse_amount(data.get("price"))
+        paid = payment.get("status") in ("paid", "paid_out")  # Prom payment_data (Evopay / Prom-Pay)
         return Order(
             external_id=str(data["id"]), created=prom_datetime(data.get("date_created")),
             changed=prom_datetime(data.get("date_modified") or data.get("date_created")),
-            status=data.get("status") or "pending", customer_name=" ".join(n for n in names if n) or "Prom",
+            status=status, customer_name=" ".join(n for n in names if n) or "Prom",
             phone=data.get("phone") or "", email=data.get("email") or "",
             city=(data.get("delivery_address") or "").split(",")[0].strip(),
             np_branch=str(delivery.get("recipient_warehouse_id") or ""),
             delivery_address=data.get("delivery_address") or "",
             payment_type=(data.get("payment_option") or {}).get("name") or "",
-            total=parse_amount(data.get("price")), ttn=delivery.get("declaration_number") or "",
+            total=total, ttn=delivery.get("declaration_number") or "",
             commission=parse_amount(data.get("commission") or 0),
             lines=[OrderLine(external_offer_id=str(p.get("id") or ""), sku=p.get("sku") or "",
                              name=p.get("name") or "", quantity=float(p.get("quantity") or 0),
                              price=parse_amount(p.get("price"))) for p in data.get("products") or []],
-            raw=data,
+            raw=data, failed=status in PROM_FAILED_STATUSES, paid_online=paid, paid_amount=total if paid else 0.0,
+            delivery_provider=delivery.get("provider") or "",
         )
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None, current=None):
-        if current and event not in PROM_ALLOWED.get(current, set(PROM_STATUS)):
-            raise MarketplaceError(f"Prom does not allow '{event}' from status '{current}'", "transition")
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None):
+        current = order or self.get_order(order_external_id)
+        if current.failed:
+            if event == "cancelled":
+                return current.status  # already cancelled at Prom
+            raise MarketplaceError(f"Prom: the order is cancelled (status '{current.status}')", "transition")
+        if event != "waybill" and event not in PROM_ALLOWED.get(current.status, set(PROM_STATUS)):
+            raise MarketplaceError(f"Prom does not allow '{event}' from status '{current.status}'", "transition")
         order_id = int(order_external_id)
-        if event == "shipped" and ttn:
-            self._call("POST", "/delivery/save_declaration_id", "status",
-                       json={"order_id": order_id, "declaration_id": ttn, "delivery_type": "nova_poshta"})
+        if event in ("shipped", "waybill") and ttn and ttn != current.ttn:
+            provider = current.delivery_provider if current.delivery_provider in PROM_DELIVERY_TYPES else "nova_poshta"
+            self._call("POST", "/delivery/save_declaration_id", "waybill",
+                       json={"order_id": order_id, "declaration_id": ttn, "delivery_type": provider})
+        if event == "waybill" or (event == "shipped" and current.status == PROM_STATUS["shipped"]):
+            return current.status  # the waybill was the only change
         body = {"ids": [order_id], "status": PROM_STATUS[event]}
         if event == "cancelled":
             body["cancellation_reason"] = reason if reason in (
                 "not_available", "price_changed", "buyers_request", "duplicate") else "another"
-            if body["cancellation_reason"] == "another":
+            if body["cancellation_reason"] in ("another", "price_changed"):
                 body["cancellation_text"] = reason or "Скасовано продавцем"
         result = self._call("POST", "/orders/set_status", "status", json=body)
         if order_id not in (result.get("processed_ids") or []):

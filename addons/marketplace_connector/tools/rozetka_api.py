@@ -5,13 +5,16 @@ import threading
 import time
 
 from ..const import (
-    ROZETKA_ALLOWED,
     ROZETKA_BATCH,
     ROZETKA_CANCEL_DEFAULT,
     ROZETKA_CANCEL_STATUS,
+    ROZETKA_EVENT_STATUSES,
+    ROZETKA_FAILED_STATUSES,
+    ROZETKA_GROUP_FAILED,
+    ROZETKA_GROUP_SUCCESS,
     ROZETKA_NEEDS_TTN,
+    ROZETKA_ORDER_EXPAND,
     ROZETKA_RELOGIN_CODES,
-    ROZETKA_STATUS,
     ROZETKA_TOKEN_TTL,
     ROZETKA_URL,
 )
@@ -109,34 +112,52 @@ class RozetkaApi(MarketplaceAdapter):
         return {u.external_id for u in updates}
 
     def list_orders(self, since):
-        orders, page = [], 1
+        """All orders changed since `since`. Pages are read in ascending id order: an order whose `changed`
+        moves while we page stays where it was (sorting by `changed` would shift the following orders back by
+        one and lose one at each page boundary)."""
+        orders, page, seen = [], 1, set()
         while True:
             content = self._call("GET", "/orders/search", "orders", params={
-                "changed_from": since, "page": page, "sort": "changed", "expand": "purchases,delivery"}) or {}
+                "changed_from": since, "page": page, "sort": "id", "expand": ROZETKA_ORDER_EXPAND}) or {}
             batch = content.get("orders") or []
-            orders.extend(self._parse_order(o) for o in batch)
+            for data in batch:
+                if data.get("id") not in seen:
+                    seen.add(data.get("id"))
+                    orders.append(self._parse_order(data))
             meta = content.get("_meta") or {}
             if page >= int(meta.get("pageCount") or 1) or not batch:
                 break
             page += 1
         return sorted(orders, key=lambda o: (o.changed, o.external_id))
 
+    def get_order(self, order_external_id):
+        content = self._call("GET", f"/orders/{int(order_external_id)}", "order",
+                             params={"expand": ROZETKA_ORDER_EXPAND})
+        return self._parse_order(content or {"id": order_external_id})
+
     @staticmethod
     def _parse_order(data):
         user = data.get("user_title") or {}
         delivery = data.get("delivery") or {}
         city = delivery.get("city") or {}
+        status = int(data.get("status") or 1)
+        group = data.get("status_group")
+        failed = int(group) == ROZETKA_GROUP_FAILED if group else status in ROZETKA_FAILED_STATUSES
+        available = data.get("status_available")
+        payment = data.get("payment") or {}
+        total = float(data.get("amount_with_discount") or data.get("amount") or 0)
+        paid = bool(data.get("is_payed"))
         return Order(
             external_id=str(data["id"]), created=data.get("created") or "", changed=data.get("changed") or "",
-            status=str(data.get("status") or 1),
+            status=str(status),
             customer_name=user.get("full_name") or " ".join(
                 n for n in (user.get("last_name"), user.get("first_name")) if n) or "Rozetka",
             phone=data.get("user_phone") or delivery.get("recipient_phone") or "", email="",
             city=city.get("name_ua") or city.get("name") or "", np_branch=str(delivery.get("place_number") or ""),
             delivery_address=" ".join(str(x) for x in (delivery.get("place_street"), delivery.get("place_house"))
                                       if x),
-            payment_type=str((data.get("payment") or {}).get("payment_method_name") or ""),
-            total=float(data.get("amount_with_discount") or data.get("amount") or 0), ttn=data.get("ttn") or "",
+            payment_type=str(payment.get("payment_method_name") or data.get("payment_type_name") or ""),
+            total=total, ttn=data.get("ttn") or "",
             commission=float(data.get("commission") or 0),
             lines=[OrderLine(external_offer_id=str(p.get("item_id") or ""),
                              sku=str((p.get("item") or {}).get("article") or (p.get("item") or {}).get(
@@ -144,23 +165,47 @@ class RozetkaApi(MarketplaceAdapter):
                              quantity=float(p.get("quantity") or 0),
                              price=float(p.get("price_with_discount") or p.get("price") or 0))
                    for p in data.get("purchases") or []],
-            raw=data,
+            raw=data, failed=failed,
+            allowed_statuses=[int(a["child_id"]) for a in available] if isinstance(available, list) else None,
+            paid_online=paid, paid_amount=total if paid else 0.0,
+            delivery_provider=str(delivery.get("delivery_service_name") or ""),
         )
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None, current=None):
-        status = ROZETKA_STATUS[event]
-        if event == "shipped" and ttn:
-            status = 61
-        if event == "cancelled":  # the cancellation status says why (42 out of stock, 45 buyer's request...)
-            status = ROZETKA_CANCEL_STATUS.get(reason, ROZETKA_CANCEL_DEFAULT)
-        if current and current.isdigit() and event not in ROZETKA_ALLOWED.get(int(current), set()):
-            raise MarketplaceError(f"Rozetka does not allow '{event}' from status {current}", "transition")
-        if status in ROZETKA_NEEDS_TTN and not ttn:
+    def _target_status(self, event, reason, current):
+        """The status to PUT for an Odoo event, chosen among the transitions Rozetka lists for the order."""
+        if event == "cancelled":
+            candidates = tuple(dict.fromkeys((ROZETKA_CANCEL_STATUS.get(reason, ROZETKA_CANCEL_DEFAULT),
+                                              ROZETKA_CANCEL_DEFAULT)))
+        else:
+            candidates = ROZETKA_EVENT_STATUSES[event]
+        allowed = current.allowed_statuses
+        if allowed is None:  # the order came without status_available: let Rozetka judge the first choice
+            return candidates[0]
+        return next((status for status in candidates if status in allowed), None)
+
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None):
+        current = order or self.get_order(order_external_id)
+        if current.failed:
+            if event == "cancelled":
+                return current.status  # already cancelled at Rozetka
+            raise MarketplaceError(f"Rozetka: the order is cancelled (status {current.status})", "transition")
+        if event in ("shipped", "waybill", "delivered") and ttn and current.ttn == ttn and event != "delivered":
+            return current.status  # the waybill is already on the order
+        raw_group = current.raw.get("status_group")
+        if event == "delivered" and (current.ttn or (raw_group and int(raw_group) == ROZETKA_GROUP_SUCCESS)):
+            # apidoc 1.4.1: once a TTN is attached Rozetka tracks the parcel and moves the statuses itself
+            return current.status
+        status = self._target_status(event, reason, current)
+        if status is None:
+            raise MarketplaceError(
+                f"Rozetka does not allow '{event}' from status {current.status} "
+                f"(allowed: {', '.join(str(s) for s in current.allowed_statuses) or '-'})", "transition")
+        if (status in ROZETKA_NEEDS_TTN or event in ("shipped", "waybill")) and not ttn:
             raise MarketplaceError("Rozetka needs the waybill number (TTN) for this status", "ttn_required")
         body = {"status": status}
         if ttn:
             body["ttn"] = ttn
         if reason:
             body["seller_comment"] = reason
-        self._call("PUT", f"/orders/{order_external_id}", "status", json=body)
-        return str(status)
+        content = self._call("PUT", f"/orders/{int(order_external_id)}", "status", json=body)
+        return str((content or {}).get("status") or status)

@@ -84,8 +84,15 @@ def test_prom_orders_and_status(prom):
     with pytest.raises(MarketplaceError):
         api.set_order_status("99999", "confirmed")
     with pytest.raises(MarketplaceError) as info:
-        api.set_order_status("8", "confirmed", current="canceled")
+        api.set_order_status("8", "confirmed")  # Prom has it as canceled now (read back with GET /orders/8)
     assert info.value.code == "transition"
+    # what Prom refuses: an unknown status, a cancel without reason or without the text its reason needs
+    for body in ({"ids": [9], "status": "draft"}, {"ids": [9], "status": "canceled"},
+                 {"ids": [9], "status": "canceled", "cancellation_reason": "another"},
+                 {"ids": [9], "status": "received", "comment": "x"}):
+        reply = api.session.post(prom.url + PREFIX + "/orders/set_status", json=body, timeout=5,
+                                 headers={"Authorization": "Bearer prom-token"}).json()
+        assert reply.get("error") and "processed_ids" not in reply
 
 
 def test_rozetka_login_relogin_and_mass_update(rozetka):
@@ -112,9 +119,13 @@ def test_rozetka_bad_login_and_ttn_rule(rozetka):
     with pytest.raises(MarketplaceError) as info:
         api.set_order_status("5", "shipped")
     assert info.value.code == "ttn_required"
-    assert api.set_order_status("5", "confirmed", current="1") == "26"
-    assert api.set_order_status("5", "shipped", ttn="20450000000002", current="26") == "61"
+    assert api.set_order_status("5", "confirmed") == "26"
+    assert api.set_order_status("5", "shipped", ttn="20450000000002") == "61"  # 2 + TTN: Rozetka moves it to 61
     assert rozetka.orders[5]["ttn"] == "20450000000002"
+    # the transitions come from the order's own status_available: from 61 only 3 is possible
+    with pytest.raises(MarketplaceError) as info:
+        api.set_order_status("5", "cancelled", reason="not_available")
+    assert info.value.code == "transition" and "allowed: 3" in info.value.message
 
 
 def test_nbu_rates_and_bad_bodies():

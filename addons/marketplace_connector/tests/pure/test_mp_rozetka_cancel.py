@@ -17,6 +17,6 @@ def rozetka():
                                                 ("invalid_phone_number", 28), (None, 45)])
 def test_rozetka_cancel_status_says_why(rozetka, reason, status):
     api = RozetkaApi("seller", "pa$$", base_url=rozetka.url)
-    assert api.set_order_status("1", "cancelled", reason=reason, current="1") == str(status)
+    assert api.set_order_status("1", "cancelled", reason=reason) == str(status)
     put = rozetka.requests_to("/orders/1", "PUT")[-1]
     assert put.json["status"] == status
