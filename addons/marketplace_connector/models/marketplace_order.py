@@ -291,8 +291,9 @@ class MarketplaceOrder(models.Model):
     def _record_import_error(self, channel, data, error):
         """The order could not be converted (its savepoint was rolled back): keep a visible exception binding
         with the reason, so the channel goes on with the next orders."""
+        detail = f"{type(error).__name__}: {error}"
         message = error.args[0] if isinstance(error, UserError) else self.env._(
-            "Unexpected error: %(error)s", error=f"{type(error).__name__}: {error}")
+            "Unexpected error: %(error)s", error=detail)
         binding = self.search([("channel_id", "=", channel.id), ("external_id", "=", data.external_id)])
         vals = {"exception_message": message}
         if not binding:

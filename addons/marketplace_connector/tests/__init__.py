@@ -7,3 +7,4 @@ from . import test_marketplace_feed
 from . import test_marketplace_pnl
 from . import test_marketplace_delivered
 from . import test_marketplace_currency
+from . import test_marketplace_order_life

@@ -5,9 +5,12 @@ own data through dedicated connections and removes it afterwards (SQL cleanup in
 """
 
 import threading
+import time
+from functools import partial
 
 import odoo
 from odoo import api, sql_db
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.marketplace_connector.tools.prom_api import PromApi
@@ -109,12 +112,119 @@ class TestMarketplaceLastUnitRace(TransactionCase):
         finally:
             self._cleanup(ids, max_partner)
 
+    def test_odoo_sale_racing_an_import_reserves_the_last_unit_once(self):
+        """A salesperson confirms an order for the last unit while a marketplace import holds it (and the other
+        way round). Odoo's own reservation used to skip the locked quant and reserve the unit on a second
+        quant. Real connections; the Odoo side runs through Odoo's RPC retry (odoo.service.model.retrying)."""
+        prom = PromFake().start()
+        self.addCleanup(prom.stop)
+        with self._cursor() as cr:
+            cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
+            max_partner = cr.fetchone()[0]
+        ids = {}
+        salesman_id = self.env.ref("base.user_demo").id
+
+        def setup(env):
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            products = env["product.product"].create([
+                {"name": f"Race unit {r}", "default_code": f"RACE-ODOO-{r}", "is_storable": True} for r in range(2)])
+            env["stock.quant"].create([{"product_id": p.id, "location_id": warehouse.lot_stock_id.id,
+                                        "quantity": 1} for p in products])
+            channel = env["marketplace.channel"].create({
+                "name": "Race Prom", "channel_type": "prom", "api_token": "prom-token",
+                "base_url": prom.url + PREFIX, "warehouse_id": warehouse.id})
+            env["marketplace.offer"].create([
+                {"channel_id": channel.id, "product_id": p.id, "external_id": str(910 + r), "sku": p.default_code}
+                for r, p in enumerate(products)])
+            customer = env["res.partner"].create({"name": "Race customer", "phone": "+380509990011"})
+            ids.update(products=products.ids, templates=products.product_tmpl_id.ids, channels=channel.ids,
+                       warehouse=warehouse.id, customer=customer.id)
+
+        def odoo_sale(product_id, started, errors):
+            try:
+                with self._cursor() as cr:
+                    env = api.Environment(cr, salesman_id, {})
+
+                    def confirm():
+                        started.set()
+                        order = env["sale.order"].create({
+                            "partner_id": ids["customer"], "warehouse_id": ids["warehouse"],
+                            "order_line": [(0, 0, {"product_id": product_id, "product_uom_qty": 1})]})
+                        order.action_confirm()
+
+                    retrying(confirm, env)
+                    cr.commit()  # pylint: disable=invalid-commit
+            except Exception as error:  # noqa: BLE001 - asserted by the caller
+                errors.append(error)
+
+        def reserved(env, product_id):
+            lines = env["stock.move.line"].search([("product_id", "=", product_id),
+                                                   ("state", "not in", ("done", "cancel"))])
+            quants = env["stock.quant"].search([("product_id", "=", product_id)])
+            return sum(lines.mapped("quantity")), sum(quants.mapped("reserved_quantity"))
+
+        try:
+            self._run(setup)
+            # round 0: the import holds the unit (uncommitted) when the salesperson confirms
+            product_id = ids["products"][0]
+            prom.add_order(7100, [{"id": 910, "sku": "RACE-ODOO-0", "name": "x", "quantity": 1, "price": 10.0}],
+                           phone=PHONE)
+            started, errors = threading.Event(), []
+            with self._cursor() as cr:
+                env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+                channel = env["marketplace.channel"].browse(ids["channels"][0])
+                binding = env["marketplace.order"]._import_from_marketplace(
+                    channel, PromApi._parse_order(prom.orders[7100]))
+                self.assertEqual(binding.state, "imported")
+                seller = threading.Thread(target=odoo_sale, args=(product_id, started, errors))
+                seller.start()
+                started.wait(10)
+                time.sleep(1.0)  # the salesperson's reservation runs while the import still holds the unit
+                cr.commit()  # pylint: disable=invalid-commit
+            seller.join(60)
+            self.assertFalse(errors)
+            self.assertEqual(self._run(lambda env: reserved(env, product_id)), (1.0, 1.0),
+                             "the last unit is reserved once")
+            # round 1: the salesperson holds the unit (uncommitted) when the import arrives
+            product_id = ids["products"][1]
+            prom.add_order(7101, [{"id": 911, "sku": "RACE-ODOO-1", "name": "x", "quantity": 1, "price": 10.0}],
+                           phone=PHONE)
+            result = {}
+
+            def importer():
+                with self._cursor() as cr:
+                    env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+                    channel = env["marketplace.channel"].browse(ids["channels"][0])
+                    result["binding"] = channel._import_order_committed(
+                        PromApi._parse_order(prom.orders[7101])).id
+
+            with self._cursor() as cr:
+                env = api.Environment(cr, salesman_id, {})
+                order = env["sale.order"].create({
+                    "partner_id": ids["customer"], "warehouse_id": ids["warehouse"],
+                    "order_line": [(0, 0, {"product_id": product_id, "product_uom_qty": 1})]})
+                order.action_confirm()
+                thread = threading.Thread(target=importer)
+                thread.start()
+                time.sleep(1.0)  # the import waits on the salesperson's reservation
+                cr.commit()  # pylint: disable=invalid-commit
+            thread.join(60)
+
+            def check(env):
+                binding = env["marketplace.order"].browse(result["binding"])
+                return binding.state, binding.exception_reason, reserved(env, product_id)
+
+            self.assertEqual(self._run(check), ("exception", "out_of_stock", (1.0, 1.0)))
+        finally:
+            self._cleanup(ids, max_partner)
+
     def _cleanup(self, ids, max_partner):
         if not ids.get("channels"):
             return
         with self._cursor() as cr:
             channels, products = tuple(ids["channels"]), tuple(ids["products"])
-            cr.execute("SELECT sale_order_id FROM marketplace_order WHERE channel_id IN %s", [channels])
+            cr.execute("""SELECT sale_order_id FROM marketplace_order WHERE channel_id IN %s
+                          UNION SELECT order_id FROM sale_order_line WHERE product_id IN %s""", [channels, products])
             orders = tuple(r[0] for r in cr.fetchall() if r[0]) or (0,)
             cr.execute("SELECT id FROM stock_picking WHERE sale_id IN %s", [orders])
             pickings = tuple(r[0] for r in cr.fetchall()) or (0,)
@@ -126,6 +236,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
                 "DELETE FROM mail_message WHERE model = 'sale.order' AND res_id IN %(o)s",
                 "DELETE FROM mail_message WHERE model = 'stock.picking' AND res_id IN %(pk)s",
                 "DELETE FROM marketplace_order WHERE channel_id IN %(c)s",
+                "DELETE FROM sale_order_line WHERE order_id IN %(o)s",
                 "DELETE FROM sale_order WHERE id IN %(o)s",
                 "DELETE FROM marketplace_log WHERE channel_id IN %(c)s",
                 "DELETE FROM marketplace_offer WHERE channel_id IN %(c)s",
@@ -134,6 +245,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
                 "DELETE FROM stock_quant WHERE product_id IN %(p)s",
                 "DELETE FROM product_product WHERE id IN %(p)s",
                 "DELETE FROM product_template WHERE id IN %(t)s",
+                "DELETE FROM marketplace_order_status WHERE channel_id IN %(c)s",
                 "DELETE FROM res_partner WHERE id > %(mp)s AND phone LIKE '%%509990011'",
             ):
                 cr.execute(query, {"p": products, "pk": pickings, "c": channels, "o": orders,
