@@ -6,7 +6,6 @@ own data through dedicated connections and removes it afterwards (SQL cleanup in
 
 import threading
 import time
-from functools import partial
 
 import odoo
 from odoo import api, sql_db
