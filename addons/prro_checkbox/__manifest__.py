@@ -1,7 +1,7 @@
 {
     "name": "PRRO Checkbox Fiscal Receipts",
     "summary": "Fiscal receipts through the Checkbox software cash register (PRRO)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Localizations",
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
@@ -10,7 +10,13 @@
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/prro_checkbox_security.xml",
+        "data/ir_cron_data.xml",
         "views/prro_cash_register_views.xml",
+        "views/prro_shift_views.xml",
+        "views/prro_receipt_views.xml",
+        "views/account_move_views.xml",
+        "views/prro_wizard_views.xml",
         "views/prro_checkbox_menus.xml",
     ],
     "installable": True,

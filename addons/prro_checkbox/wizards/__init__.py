@@ -1,0 +1,2 @@
+from . import prro_cash_operation
+from . import prro_reconciliation
