@@ -297,7 +297,7 @@ class CheckboxFake(FakeServer):
         if shift_id and shift_id in self.shifts:
             return _error(400, "Shift with this id already exists")
         shift = self._create_shift(key, cashier["login"], shift_id)
-        return Response.json(self._public(shift), status=202)
+        return Response.json(self._strip(shift), status=202)
 
     def cashier_shift(self, request, match):
         cashier, error = self._cashier(request)
@@ -326,7 +326,7 @@ class CheckboxFake(FakeServer):
         shift["status"] = "CLOSING"
         shift["_ready_at"] = time.monotonic() + self.process_delay
         shift["z_report"] = dict(self._report(shift, z=True))
-        return Response.json(self._public(shift), status=202)
+        return Response.json(self._strip(shift), status=202)
 
     def _report(self, shift, z):
         report = {"id": str(uuid.uuid4()), "serial": shift["serial"], "is_z_report": z,

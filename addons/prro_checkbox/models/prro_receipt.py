@@ -22,7 +22,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..tools.checkbox_api import CheckboxError, from_kopecks, to_kopecks, to_quantity
@@ -258,15 +258,7 @@ class PrroReceipt(models.Model):
                   AND (lease_until IS NULL OR lease_until < %(now)s)
                 ORDER BY paid_at, id LIMIT %(limit)s""", now=now, limit=batch))
         ids = [row[0] for row in self.env.cr.fetchall()]
-        done = 0
-        for receipt_id in ids:
-            receipt = self.browse(receipt_id)
-            if not receipt._prro_lease():
-                continue
-            commit()
-            receipt._prro_send_one(commit)
-            done += 1
-            commit()
+        done = self._prro_process_ids(ids, commit)
         if len(ids) >= batch:
             self.env.ref("prro_checkbox.ir_cron_prro_send_receipts")._trigger()
         else:
@@ -276,13 +268,27 @@ class PrroReceipt(models.Model):
                 self.env.ref("prro_checkbox.ir_cron_prro_send_receipts")._trigger(pending.next_try)
         return done
 
+    @api.model
+    def _prro_process_ids(self, ids, commit):
+        """Lease and send each receipt of `ids` that is still due; returns how many this worker handled."""
+        done = 0
+        for receipt_id in ids:
+            receipt = self.browse(receipt_id)
+            if not receipt._prro_lease():
+                continue
+            commit()
+            receipt._prro_send_one(commit)
+            done += 1
+            commit()
+        return done
+
     def _prro_lease(self):
         """Take this receipt for LEASE_SECONDS; False when another worker has it or it is no longer due."""
         self.ensure_one()
         now = fields.Datetime.now()
         self.env.flush_all()
         try:
-            with self.env.cr.savepoint():
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 self.env.cr.execute(SQL(
                     """UPDATE prro_receipt SET lease_until = %(until)s
                         WHERE id = %(id)s AND state IN ('to_send', 'sending')
