@@ -3,6 +3,7 @@
 PROM_URL = "https://my.prom.ua/api/v1"
 ROZETKA_URL = "https://api-seller.rozetka.com.ua"
 MARKETPLACE_CURRENCY = "UAH"  # Rozetka and Prom sell in hryvnia: prices are sent in it
+PROD_URLS = {"prom": PROM_URL, "rozetka": ROZETKA_URL}  # test mode: the channel's test API URL
 NBU_URL = "https://bank.gov.ua/NBUStatService/v1/statdirectory/exchange"
 DEFAULT_TIMEOUT = 30
 PROM_BATCH = 100  # products/edit per request
@@ -33,10 +34,13 @@ ROZETKA_ORDER_EXPAND = "purchases,delivery,status_available,payment,is_payed"
 STATUS_RETRY_DELAYS = (60, 300, 900, 3600, 3 * 3600, 12 * 3600)
 STATUS_BATCH = 50
 UNTRACKED_QUANTITY = 100  # shown for consumables / services (no stock tracking): always available
-# Odoo/Prom cancellation reason -> Rozetka cancellation status (apidoc OrdersStatuses); default 45
-ROZETKA_CANCEL_STATUS = {"not_available": 42, "price_changed": 29, "invalid_phone_number": 28,
-                         "not_enough_fields": 28, "buyers_request": 45}
-ROZETKA_CANCEL_DEFAULT = 45
+# Odoo/Prom cancellation reason -> Rozetka cancellation status (apidoc OrdersStatuses / order-statuses search:
+# 42 "Немає в наявності", 29 "Скасування. Некоректна ціна на сайті", 28 "Некоректні контактні дані",
+# 31 "Скасування. Створено дублююче замовлення", 45 "Скасовано покупцем" -- only when the buyer asked).
+ROZETKA_CANCEL_STATUS = {"not_available": 42, "price_changed": 29, "less_than_minimal_price": 29,
+                         "invalid_phone_number": 28, "not_enough_fields": 28, "duplicate": 31,
+                         "buyers_request": 45}
+ROZETKA_CANCEL_DEFAULT = 42  # a seller's cancellation without a reason: never "cancelled by the buyer" (45)
 PROM_ALLOWED = {
     "pending": {"confirmed", "cancelled", "shipped"}, "received": {"shipped", "delivered", "cancelled"},
     "paid": {"shipped", "delivered", "cancelled"}, "delivered": set(), "canceled": set(),

@@ -12,6 +12,11 @@ shared/docs/contracts/prom.md):
   `cancellation_text` required with price_changed, not_enough_fields and another; answer `{"processed_ids": []}`;
 - POST /delivery/save_declaration_id: `{"order_id", "declaration_id", "delivery_type"}`.
 Prom answers business errors as `{"error": "..."}` with HTTP 200.
+Products (issue 13):
+* GET /products/list: ``products[]`` with ``id``, ``external_id`` (the offer id of the seller's own
+  feed/import), ``sku``, ``price``, ``presence``, ``quantity_in_stock``; paged backwards by ``last_id``;
+* POST /products/edit: a top-level array of ``{id, price, presence, presence_sure, quantity_in_stock, ...}``,
+  answered ``{"processed_ids": [...], "errors": {"<id>": ...}}``;
 """
 
 import threading
@@ -37,6 +42,10 @@ class PromFake(FakeServer):
         self.received = threading.Event()  # set on each products/edit (benchmarks wait on it)
         super().__init__(**kwargs)
 
+    EDITABLE = {"id", "presence", "presence_sure", "price", "prices", "discount", "status", "name", "keywords",
+                "description", "quantity_in_stock"}
+    PRESENCE = {"available", "not_available", "order", "service", "waiting"}
+
     def setup_routes(self):
         self.route("GET", PREFIX + "/products/list", self.products_list)
         self.route("POST", PREFIX + "/products/edit", self.products_edit)
@@ -45,9 +54,9 @@ class PromFake(FakeServer):
         self.route("POST", PREFIX + "/orders/set_status", self.set_status)
         self.route("POST", PREFIX + "/delivery/save_declaration_id", self.save_declaration)
 
-    def add_product(self, pid, sku="", name="", price=100.0, quantity=0, gtin=""):
-        self.products[pid] = {"id": pid, "sku": sku, "name": name or sku, "price": price,
-                              "quantity_in_stock": quantity, "presence": "available", "gtin": gtin}
+    def add_product(self, pid, sku="", name="", price=100.0, quantity=0, gtin="", external_id=None):
+        self.products[pid] = {"id": pid, "external_id": external_id, "sku": sku, "name": name or sku,
+                              "price": price, "quantity_in_stock": quantity, "presence": "available", "gtin": gtin}
 
     def add_order(self, oid, products, phone="+380671234567", email="", date=None,
                   status="pending", **extra):
@@ -85,9 +94,18 @@ class PromFake(FakeServer):
             return Response.json({"error": "Body must be a list of products"})
         processed, errors = [], {}
         for item in body:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), int) or isinstance(item.get("id"), bool):
+                return Response.json({"error": "Each product needs an integer id"})
+            unknown = set(item) - self.EDITABLE
+            if unknown:
+                errors[str(item["id"])] = {k: "Unknown field" for k in sorted(unknown)}
+                continue
             product = self.products.get(item.get("id"))
             if not product:
                 errors[str(item.get("id"))] = {"id": "Product not found"}
+                continue
+            if "presence" in item and item["presence"] not in self.PRESENCE:
+                errors[str(item["id"])] = {"presence": "Invalid value"}
                 continue
             product.update({k: v for k, v in item.items() if k != "id"})
             processed.append(item["id"])

@@ -13,6 +13,13 @@ GERA-OneTeam/Rozetka-API-Seller docs/categories/orders.md):
   the parcel and moves the statuses itself;
 - "OrdersStatuses" list (statuses and their group).
 The error code for a refused transition is not documented: 1005 check_correctness_of_data (apidoc error list).
+Items (same apidoc, docs/categories/apiitems.md):
+* "1.0 Всі товари" GET /goods/all: items carry ``rz_item_id`` (Rozetka id), ``item_id`` (internal technical
+  id) and ``price_offer_id`` (offer id in the seller's price list) — there is no ``id`` field; paged by ``_meta``;
+* "4.0" PUT /items/mass-update with UpdatingItem (docs/README.md "Товар для оновлення"): ``item_rz_id``
+  ("the id updates work through", = rz_item_id), ``price`` (int UAH, optional if stock_quantity given),
+  ``stock_quantity`` (int, optional if price given), ``price_old``/``price_promo`` (int, -1 removes);
+  per-item failures come back as ``{"success": false, "errors": {"<rz id>": {"reason": [...]}}}``.
 """
 
 import base64
@@ -65,9 +72,11 @@ class RozetkaFake(FakeServer):
         self.route("PUT", r"/orders/(\d+)", self.order_update)
         self.on_page = None  # test hook: called with the page number before each orders/search page is built
 
-    def add_item(self, rz_id, article="", name="", price=100, stock=0):
-        self.items[rz_id] = {"id": rz_id, "article": article, "price_offer_id": article, "name": name or article,
-                             "price": price, "stock_quantity": stock}
+    def add_item(self, rz_id, article="", name="", price=100, stock=0, price_offer_id=None):
+        self.items[rz_id] = {"rz_item_id": rz_id, "item_id": 100000 + rz_id, "article": article,
+                             "price_offer_id": article if price_offer_id is None else price_offer_id,
+                             "name": name or article, "name_ua": name or article, "price": price,
+                             "price_old": None, "stock_quantity": stock}
 
     def add_order(self, oid, purchases, changed=None, status=1, phone="380671234567", **extra):
         changed = changed or utc_now().strftime("%Y-%m-%d %H:%M:%S")
@@ -114,18 +123,44 @@ class RozetkaFake(FakeServer):
             return fail("incorrect_username_pasword", 1020)
         return self._paged("items", list(self.items.values()), request)
 
+    UPDATABLE = {"item_id", "item_rz_id", "price", "price_old", "price_promo", "stock_quantity",
+                 "max_cart_quantity", "min_cart_quantity"}
+
     def mass_update(self, request, _m):
         if not self._authorized(request):
             return fail("incorrect_username_pasword", 1020)
+        body = request.json
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            return fail("required_parameter", 1001, "items")
         errors = {}
-        for item in (request.json or {}).get("items") or []:
-            target = self.items.get(item.get("item_rz_id"))
+
+        def reject(key, text):
+            errors[str(key)] = {"reason": [{"id": 1, "value": [text]}]}
+
+        for item in body["items"]:
+            rz_id = item.get("item_rz_id") if isinstance(item, dict) else None
+            if not isinstance(rz_id, int) or isinstance(rz_id, bool):
+                return fail("incorrect_data_format", 1002, "item_rz_id")
+            unknown = set(item) - self.UPDATABLE
+            if unknown:
+                return fail("incorrect_data_format", 1002, ", ".join(sorted(unknown)))
+            if "price" not in item and "stock_quantity" not in item:
+                return fail("required_parameter", 1001, "price|stock_quantity")
+            for key in ("price", "price_old", "stock_quantity"):
+                if key in item and not isinstance(item[key], int):
+                    return fail("incorrect_data_format", 1002, key)
+            target = self.items.get(rz_id)
             if not target:
-                errors[str(item.get("item_rz_id"))] = {"reason": [{"id": 1, "value": ["item not found"]}]}
+                reject(rz_id, "item not found")
+                continue
+            if item.get("stock_quantity", 0) < 0:
+                reject(rz_id, "stock_quantity must not be negative")
                 continue
             for key in ("price", "stock_quantity"):
                 if key in item:
                     target[key] = item[key]
+            if "price_old" in item:
+                target["price_old"] = None if item["price_old"] == -1 else item["price_old"]
         self.received.set()
         if errors:
             return Response.json({"success": False, "errors": errors})

@@ -7,3 +7,4 @@ from . import sale_order
 from . import stock
 from . import marketplace_feed
 from . import marketplace_channel_bas
+from . import pricing

@@ -33,8 +33,10 @@ class MarketplaceChannel(models.Model):
     login = fields.Char(groups="base.group_system", copy=False)
     password = fields.Char(groups="base.group_system", copy=False)
     base_url = fields.Char(
-        string="API URL", groups="base.group_system",
-        help="Leave empty for the marketplace's production API; set it for a staging or test server.")
+        string="Test API URL", groups="base.group_system",
+        help="Endpoint used while the channel is not in production (Rozetka and Prom publish no sandbox: a "
+             "staging or mock server). In production the marketplace's own API is called. For BAS: the URL "
+             "of the BAS web service.")
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -51,8 +53,9 @@ class MarketplaceChannel(models.Model):
         string="Safety Buffer", help="Units held back from the quantity sent to the marketplace."
     )
     prod_environment = fields.Boolean(
-        string="Production Environment", help="Off: calls go to the test endpoint."
-    )
+        string="Production Environment", copy=False,
+        help="On: calls go to the marketplace's production API. Off: to the test API URL (nothing is sent "
+             "to the production marketplace while it is off).")
     untracked_quantity = fields.Integer(
         string="Quantity of Untracked Products", default=const.UNTRACKED_QUANTITY,
         help="Quantity shown on the marketplace for products whose stock is not tracked (consumables, services): "
@@ -65,7 +68,10 @@ class MarketplaceChannel(models.Model):
                              default=lambda self: secrets.token_urlsafe(24))
     feed_url = fields.Char(compute="_compute_feed_url", groups="base.group_system")
     feed_attachment_id = fields.Many2one("ir.attachment", copy=False)
-    feed_dirty = fields.Boolean(default=True, copy=False)
+    feed_version = fields.Integer(default=1, copy=False, readonly=True,
+                                  help="Bumped by every stock, price, product or mapping change of the feed.")
+    feed_built_version = fields.Integer(copy=False, readonly=True,
+                                        help="Version of the cached feed document; rebuilt when it differs.")
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
     offer_ids = fields.One2many("marketplace.offer", "channel_id")
@@ -78,10 +84,36 @@ class MarketplaceChannel(models.Model):
         ("stock_buffer_positive", "CHECK(stock_buffer >= 0)", "The safety buffer cannot be negative."),
     ]
 
+    # a change of these settings changes every quantity or price the channel sends
+    _RESEND_FIELDS = {"pricelist_id", "currency_id", "stock_buffer", "warehouse_id", "prod_environment",
+                      "untracked_quantity", "base_url", "active"}
+
     def write(self, vals):
-        if {"login", "password", "base_url"} & set(vals):
-            RozetkaApi.forget_tokens()  # new credentials: never reuse a token of the old ones
-        return super().write(vals)
+        if {"login", "password", "base_url", "prod_environment"} & set(vals):
+            RozetkaApi.forget_tokens()  # new credentials or endpoint: never reuse a token of the old ones
+        result = super().write(vals)
+        if self._RESEND_FIELDS & set(vals):
+            self._mark_all_offers_dirty()
+        return result
+
+    def _bump_feed_version(self):
+        """Every change that shows in the feed bumps the version; the cached feed is rebuilt when it is older."""
+        ids = [cid for cid in self.ids if cid]
+        if ids:
+            self.env.cr.execute(
+                "UPDATE marketplace_channel SET feed_version = coalesce(feed_version, 0) + 1 WHERE id = ANY(%s)",
+                [ids])
+            self.invalidate_model(["feed_version"])
+
+    def _mark_all_offers_dirty(self):
+        """Queue a price/stock change for every mapped offer of these channels (one SQL read)."""
+        if not self.ids:
+            return
+        self.env["marketplace.offer"].flush_model(["product_id", "channel_id"])
+        self.env.cr.execute("SELECT product_id, channel_id FROM marketplace_offer "
+                            "WHERE channel_id = ANY(%s) AND product_id IS NOT NULL", [self.ids])
+        self.env["marketplace.offer"]._mark_pairs(self.env.cr.fetchall())
+        self._bump_feed_version()
 
     def _compute_counts(self):
         offers = dict(self.env["marketplace.offer"]._read_group(
@@ -120,15 +152,30 @@ class MarketplaceChannel(models.Model):
         secret = self.sudo()
         if not secret.api_token:
             raise UserError(self.env._("%(channel)s: set the Prom API token.", channel=self.name))
-        return PromApi(secret.api_token, base_url=secret.base_url or const.PROM_URL, on_call=on_call,
-                       timeout=const.DEFAULT_TIMEOUT)
+        return PromApi(secret.api_token, base_url=self._endpoint(), on_call=on_call, timeout=const.DEFAULT_TIMEOUT)
 
     def _make_rozetka_adapter(self, on_call):
         secret = self.sudo()
         if not (secret.login and secret.password):
             raise UserError(self.env._("%(channel)s: set the Rozetka login and password.", channel=self.name))
-        return RozetkaApi(secret.login, secret.password, base_url=secret.base_url or const.ROZETKA_URL,
-                          on_call=on_call, timeout=const.DEFAULT_TIMEOUT)
+        return RozetkaApi(secret.login, secret.password, base_url=self._endpoint(), on_call=on_call,
+                          timeout=const.DEFAULT_TIMEOUT)
+
+    def _endpoint(self):
+        """API base URL by the test/production switch.
+
+        Production: the marketplace's API (const.PROD_URLS; `marketplace.<type>.prod_url` may override it, e.g.
+        for a proxy). Test: the channel's test API URL or `marketplace.<type>.test_url`; without one nothing is
+        called, so a channel in test mode never reaches the production marketplace."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        if self.prod_environment:
+            return params.get_param(f"marketplace.{self.channel_type}.prod_url") or const.PROD_URLS[self.channel_type]
+        url = self.sudo().base_url or params.get_param(f"marketplace.{self.channel_type}.test_url")
+        if not url:
+            raise UserError(self.env._(
+                "%(channel)s is in test mode: set its test API URL or switch it to production.", channel=self.name))
+        return url
 
     def _get_adapter(self):
         self.ensure_one()
@@ -194,7 +241,8 @@ class MarketplaceChannel(models.Model):
         to_create = []
         for offer in offers:
             product = by_sku.get(offer.sku) or by_barcode.get(offer.barcode)
-            vals = {"name": offer.name, "sku": offer.sku, "barcode": offer.barcode}
+            vals = {"name": offer.name, "sku": offer.sku, "barcode": offer.barcode,
+                    "feed_offer_id": offer.feed_offer_id or False}
             current = existing.get(offer.external_id)
             if current:
                 if product and not current.product_id:
@@ -210,7 +258,7 @@ class MarketplaceChannel(models.Model):
     def action_full_resync(self):
         self.env["marketplace.stock.event"]._consume()
         self.offer_ids.filtered("product_id").write({"dirty": True})
-        self.write({"feed_dirty": True})
+        self._bump_feed_version()
         for channel in self:
             channel._push_dirty_offers()
         return True
@@ -240,6 +288,8 @@ class MarketplaceChannel(models.Model):
         """Free quantity (on hand minus reserved) per product in the channel's warehouse. Products whose stock
         is not tracked (consumables, services) are always available: the channel's nominal quantity."""
         self.ensure_one()
+        # quantities are not stored: never reuse a value computed earlier in the same transaction
+        products.invalidate_model(["free_qty", "qty_available"])
         products = products.with_context(warehouse_id=self.warehouse_id.id)
         return {p.id: p.free_qty if p.is_storable else float(self.untracked_quantity) for p in products}
 
@@ -257,26 +307,45 @@ class MarketplaceChannel(models.Model):
         return from_currency._convert(amount, to_currency, self.company_id, fields.Date.context_today(self))
 
     def _prices(self, products):
-        """Channel price per product: the pricelist's price, converted to the marketplace currency."""
+        """Channel price per product, in the marketplace currency: the pricelist's price (all products in one
+        pricelist computation), or the sales price when the channel has no pricelist."""
         self.ensure_one()
         pricelist = self.pricelist_id
         if not pricelist:
-            return {p.id: None for p in products}
-        return {p.id: self._convert_amount(pricelist._get_product_price(p, 1.0), pricelist.currency_id,
-                                           self.currency_id)
-                for p in products}
+            return {p.id: self._convert_amount(p.lst_price, self.company_id.currency_id, self.currency_id)
+                    for p in products}
+        prices = pricelist._get_products_price(products, 1.0) if products else {}
+        return {pid: self._convert_amount(price, pricelist.currency_id, self.currency_id)
+                for pid, price in prices.items()}
+
+    def _old_prices(self, products, prices):
+        """Crossed-out price per product: the sales price when the channel price is lower (a discount)."""
+        self.ensure_one()
+        result = {}
+        for product in products:
+            regular = self._convert_amount(product.lst_price, self.company_id.currency_id, self.currency_id)
+            price = prices.get(product.id)
+            if price is not None and regular - price >= 0.01:
+                result[product.id] = regular
+        return result
 
     def _prepare_stock_updates(self, offers):
         free = self._free_quantities(offers.product_id)
         prices = self._prices(offers.product_id)
+        old_prices = self._old_prices(offers.product_id, prices)
         updates = []
         for offer in offers:
             quantity = max(0, int(free.get(offer.product_id.id, 0) - self.stock_buffer))
-            updates.append(StockUpdate(offer.external_id, quantity, prices.get(offer.product_id.id)))
+            updates.append(StockUpdate(offer.external_id, quantity, prices.get(offer.product_id.id),
+                                       old_prices.get(offer.product_id.id)))
         return updates
 
     def _push_dirty_offers(self, limit=None):
-        """Push the dirty offers of this channel in marketplace-sized batches. Returns pushed count."""
+        """Push the dirty offers of this channel in marketplace-sized batches. Returns pushed count.
+
+        An offer whose id the marketplace cannot take (malformed) or that the marketplace rejects gets the
+        reason on its row and does not stop the others; a failed batch keeps its offers dirty for the next run.
+        """
         self.ensure_one()
         offers = self.env["marketplace.offer"].search(
             [("channel_id", "=", self.id), ("dirty", "=", True), ("product_id", "!=", False)], limit=limit)
@@ -285,6 +354,11 @@ class MarketplaceChannel(models.Model):
         adapter = self._get_adapter()
         pushed = 0
         try:
+            malformed = offers.filtered(lambda o: adapter.check_offer_id(o.external_id))
+            for offer in malformed:  # reported, not retried until the id is corrected
+                offer.write({"dirty": False, "push_error": self.env._(
+                    "Malformed marketplace id: %(reason)s", reason=adapter.check_offer_id(offer.external_id))})
+            offers -= malformed
             for start in range(0, len(offers), adapter.batch_size):
                 batch = offers[start:start + adapter.batch_size]
                 updates = self._prepare_stock_updates(batch)
@@ -293,31 +367,41 @@ class MarketplaceChannel(models.Model):
                 except MarketplaceError as error:
                     self._record_error(error)  # offers stay dirty: pushed again on the next run
                     break
+                rejected = getattr(adapter, "last_rejected", {}) or {}
                 sent = {u.external_id: u for u in updates}
+                now = fields.Datetime.now()
                 for offer in batch:
                     if offer.external_id in accepted:
                         update = sent[offer.external_id]
-                        offer.write({"dirty": False, "last_quantity": update.quantity,
-                                     "last_price": update.price or 0.0, "last_push": fields.Datetime.now()})
+                        offer.write({"dirty": False, "last_quantity": update.quantity, "push_error": False,
+                                     "last_price": update.price or 0.0, "last_push": now})
                         pushed += 1
                     else:
-                        offer.write({"push_error": self.env._("Rejected by the marketplace")})
+                        offer.write({"push_error": rejected.get(offer.external_id)
+                                     or self.env._("Rejected by the marketplace")})
         finally:
             self._flush_logs(adapter)
         return pushed
 
     def _trigger_push(self):
+        """Wake the push cron, once per transaction (not once per changed record)."""
+        precommit = self.env.cr.precommit
+        if precommit.data.get("marketplace_connector.triggered"):
+            return
         cron = self.env.ref("marketplace_connector.ir_cron_marketplace_push_stock", raise_if_not_found=False)
         if cron:
-            cron._trigger()
+            cron.sudo()._trigger()
+            precommit.data["marketplace_connector.triggered"] = True
 
     @api.model
     def _cron_push_stock(self):
         self.env["marketplace.stock.event"]._consume()
+        self._commit_if_not_testing()
         for channel in self.search([]):
             try:
-                channel._push_dirty_offers()
-            except UserError as error:
+                with self.env.cr.savepoint():
+                    channel._push_dirty_offers()
+            except (UserError, MarketplaceError, ValueError, TypeError) as error:  # one channel never stops the others
                 channel._record_error(error)
             channel._commit_if_not_testing()
 
@@ -459,8 +543,5 @@ class MarketplaceChannel(models.Model):
             else:
                 self.env["res.currency.rate"].create(dict(vals, currency_id=currency.id, name=date,
                                                           company_id=self.env.company.id))
-        # prices from USD/EUR pricelists changed in UAH terms: push them
-        self.env["marketplace.offer"].search([
-            ("channel_id.pricelist_id.currency_id", "in", currencies.ids), ("product_id", "!=", False)]).write(
-            {"dirty": True})
-        self._trigger_push()
+        # prices of USD/EUR pricelists changed in hryvnia: res.currency.rate's hooks (models/pricing.py) queued
+        # the affected offers and woke the push

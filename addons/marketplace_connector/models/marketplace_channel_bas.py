@@ -9,6 +9,21 @@ from ..tools.bas_soap_api import BasSoapApi
 from ..tools.marketplace_api import MarketplaceError
 
 
+class MarketplaceBasStock(models.Model):
+    """Last quantity BAS reported per product: the next import applies only BAS's change since then."""
+
+    _name = "marketplace.bas.stock"
+    _description = "BAS Stock Snapshot"
+
+    channel_id = fields.Many2one("marketplace.channel", required=True, ondelete="cascade", index=True)
+    product_id = fields.Many2one("product.product", required=True, ondelete="cascade", index=True)
+    quantity = fields.Float(string="Quantity in BAS", digits="Product Unit of Measure")
+
+    _sql_constraints = [
+        ("channel_product_uniq", "unique(channel_id, product_id)", "One BAS snapshot per product and channel."),
+    ]
+
+
 class MarketplaceChannel(models.Model):
     _inherit = "marketplace.channel"
 
@@ -63,27 +78,49 @@ class MarketplaceChannel(models.Model):
         by_barcode = {p.barcode: p for p in products if p.barcode}
         location = self.warehouse_id.lot_stock_id
         Quant = self.env["stock.quant"].with_context(inventory_mode=True)
-        quants = Quant.browse()
-        updated = unmatched = 0
+        Snapshot = self.env["marketplace.bas.stock"]
+        matched = {}
+        unmatched = 0
         for item in items:
             product = by_sku.get(item.sku) or by_barcode.get(item.barcode)
-            if not product:
+            if product:
+                matched[product] = item
+            else:
                 unmatched += 1
-                continue
-            updated += 1
-            if product.is_storable:
+        storable = Product.browse([p.id for p in matched if p.is_storable])
+        snapshots = {s.product_id: s for s in Snapshot.search(
+            [("channel_id", "=", self.id), ("product_id", "in", storable.ids)])}
+        current = dict(self.env["stock.quant"]._read_group(
+            [("product_id", "in", storable.ids), ("location_id", "child_of", location.id)],
+            ["product_id"], ["quantity:sum"]))
+        quants = Quant.browse()
+        new_snapshots = []
+        for product in storable:
+            item = matched[product]
+            snapshot = snapshots.get(product)
+            on_hand = current.get(product, 0.0)
+            # deltas: BAS's change since its last snapshot is applied to Odoo's quantity, so what Odoo sold
+            # (and shipped) since then stays sold. The first import takes BAS's quantity as it is.
+            target = item.quantity if not snapshot else on_hand + item.quantity - snapshot.quantity
+            target = max(target, 0.0)
+            if snapshot:
+                if snapshot.quantity != item.quantity:
+                    snapshot.quantity = item.quantity
+            else:
+                new_snapshots.append({"channel_id": self.id, "product_id": product.id, "quantity": item.quantity})
+            if target != on_hand:
                 quant = Quant.search([("product_id", "=", product.id), ("location_id", "=", location.id),
                                       ("lot_id", "=", False), ("package_id", "=", False),
                                       ("owner_id", "=", False)], limit=1)
                 if not quant:
                     quant = Quant.create({"product_id": product.id, "location_id": location.id})
-                current = sum(Quant.search([("product_id", "=", product.id),
-                                            ("location_id", "child_of", location.id)]).mapped("quantity"))
-                if current != item.quantity:
-                    quant.inventory_quantity = quant.quantity + item.quantity - current
-                    quants |= quant
+                quant.inventory_quantity = quant.quantity + target - on_hand
+                quants |= quant
+        Snapshot.create(new_snapshots)
+        for product, item in matched.items():
             if item.price:
                 self._set_bas_price(product, item.price)
+        updated = len(matched)
         if quants:
             quants.action_apply_inventory()
         self.write({"bas_last_import": fields.Datetime.now(), "last_error": False})

@@ -54,6 +54,17 @@ class MarketplaceOrder(models.Model):
     payment_type = fields.Char()
     paid_online = fields.Boolean(
         readonly=True, help="The buyer paid through the marketplace (card / marketplace payment), not on delivery.")
+    cancel_reason = fields.Selection([
+        ("not_available", "Not available"), ("price_changed", "Price changed"),
+        ("buyers_request", "Buyer's request"), ("not_enough_fields", "Not enough data"), ("duplicate", "Duplicate"),
+        ("invalid_phone_number", "Invalid phone number"), ("less_than_minimal_price", "Below the minimal order"),
+        ("another", "Other"),
+    ], string="Cancellation Reason", copy=False,
+        help="Reported to the marketplace when the order is cancelled in Odoo. Empty: a seller's cancellation "
+             "('another' on Prom; 'not available' on Rozetka, which has no generic seller status), never the "
+             "buyer's.")
+    cancel_note = fields.Char(string="Cancellation Note", copy=False,
+                              help="Explanation sent with the cancellation (Prom cancellation_text, Rozetka comment).")
     currency_id = fields.Many2one(related="channel_id.currency_id", string="Marketplace Currency")
     amount_total = fields.Monetary(currency_field="currency_id")
     paid_amount = fields.Monetary(currency_field="currency_id", readonly=True)

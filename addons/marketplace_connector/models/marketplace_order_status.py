@@ -104,8 +104,11 @@ class MarketplaceOrderStatus(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    status = adapter.set_order_status(binding.external_id, row.event, ttn=row.ttn or None,
-                                                      reason=row.reason or None)
+                    cancel = row.event == "cancelled"  # the reason chosen on the order, never the buyer's
+                    status = adapter.set_order_status(
+                        binding.external_id, row.event, ttn=row.ttn or None,
+                        reason=row.reason or (binding.cancel_reason if cancel else None) or None,
+                        cancel_text=(binding.cancel_note or None) if cancel else None)
                     row._mark_sent(status)
             except MarketplaceError as error:
                 row._mark_error(error)

@@ -8,3 +8,5 @@ from . import test_marketplace_pnl
 from . import test_marketplace_delivered
 from . import test_marketplace_currency
 from . import test_marketplace_order_life
+from . import test_marketplace_prices
+from . import test_marketplace_cancel

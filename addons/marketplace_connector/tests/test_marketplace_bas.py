@@ -25,6 +25,10 @@ class TestMarketplaceBas(TransactionCase):
         cls.bas.add_item("OTHER", 5, 50.0, name="Кружка", barcode="4820000099992")
         cls.bas.add_item("NOPE", 1, 10.0, name="Невідомий")
 
+    def setUp(self):
+        super().setUp()
+        self.bas.add_item("BAS-1", 12, 799.0, name="Чайник")  # tests change it: every test starts the same
+
     def _qty(self, product):
         return product.with_context(warehouse_id=self.warehouse.id).qty_available
 
@@ -57,3 +61,42 @@ class TestMarketplaceBas(TransactionCase):
         self.channel.password = "wrong"
         self.assertEqual(self.channel.action_test_connection()["params"]["type"], "danger")
         self.assertEqual(self.channel.log_ids.filtered("error")[:1].status_code, 401)
+
+    def test_goods_shipped_from_odoo_are_not_put_back_on_sale(self):
+        """Deltas: BAS's hourly snapshot does not know Odoo's sales; only BAS's own change is applied."""
+        self.channel.action_import_bas_stock()
+        self.assertEqual(self._qty(self.kettle), 12.0)
+        order = self.env["sale.order"].create({
+            "partner_id": self.env.ref("base.res_partner_2").id, "warehouse_id": self.warehouse.id,
+            "order_line": [(0, 0, {"product_id": self.kettle.id, "product_uom_qty": 2})]})
+        order.action_confirm()
+        picking = order.picking_ids
+        picking.move_ids.quantity = 2
+        picking.move_ids.picked = True
+        picking._action_done()
+        self.assertEqual(self._qty(self.kettle), 10.0)
+        self.channel.action_import_bas_stock()  # BAS still says 12: it did not see the Odoo sale
+        self.assertEqual(self._qty(self.kettle), 10.0, "the 2 shipped units are not back on sale")
+        self.bas.add_item("BAS-1", 17, 799.0, name="Чайник")  # a receipt of 5 in BAS
+        self.channel.action_import_bas_stock()
+        self.assertEqual(self._qty(self.kettle), 15.0)
+        snapshot = self.env["marketplace.bas.stock"].search(
+            [("channel_id", "=", self.channel.id), ("product_id", "=", self.kettle.id)])
+        self.assertEqual(snapshot.quantity, 17.0)
+
+    def test_bas_prices_reach_the_marketplaces(self):
+        from tests.fakes.prom import PREFIX, PromFake
+
+        prom = PromFake().start()
+        self.addCleanup(prom.stop)
+        prom.add_product(11, sku="BAS-1")
+        prom_channel = self.env["marketplace.channel"].create({
+            "name": "Prom BAS prices", "channel_type": "prom", "api_token": "prom-token",
+            "base_url": prom.url + PREFIX, "warehouse_id": self.warehouse.id, "pricelist_id": self.pricelist.id})
+        prom_channel.action_import_offers()
+        self.env["marketplace.channel"]._cron_push_stock()
+        self.assertEqual(prom.products[11]["price"], 1.0)
+        self.channel.action_import_bas_stock()
+        self.env["marketplace.channel"]._cron_push_stock()
+        self.assertEqual(prom.products[11]["price"], 799.0, "BAS price import pushed")
+        self.assertEqual(prom.products[11]["quantity_in_stock"], 12)

@@ -139,7 +139,7 @@ class TestMarketplaceFeed(HttpCase):
         self.assertEqual(reply.status_code, 200)
         self.assertIn(f'<offer id="{product.id}" available="false">', reply.text)
         self.assertIn("<price>55.00</price>", reply.text)
-        self.assertFalse(channel.feed_dirty)
+        self.assertEqual(channel.feed_built_version, channel.feed_version)
         attachment = channel.feed_attachment_id
         self.env["stock.quant"]._update_available_quantity(product, channel.warehouse_id.lot_stock_id, 3)
         reply = self.url_open(f"/marketplace/feed/{channel.id}/{channel.feed_token}.xml")

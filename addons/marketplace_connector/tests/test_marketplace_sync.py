@@ -48,6 +48,7 @@ class TestMarketplaceSync(MarketplaceCommon):
             "partner_id": self.env.ref("base.res_partner_2").id, "warehouse_id": self.warehouse.id,
             "order_line": [(0, 0, {"product_id": self.products[0].id, "product_uom_qty": 4})]})
         order.action_confirm()
+        self.env.cr.flush()  # the changes of a transaction are written at commit (or at a savepoint)
         self.assertTrue(self.env["marketplace.stock.event"].search_count([("product_id", "=", self.products[0].id)]))
         self._push_all()
         self.assertFalse(self.env["marketplace.stock.event"].search_count([]))

@@ -105,5 +105,5 @@ class BasSoapApi(MarketplaceAdapter):
     def list_orders(self, since):
         return []
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None, current=None):
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, current=None, **kwargs):
         raise MarketplaceError("BAS does not take order statuses", "not_supported")

@@ -22,8 +22,9 @@ class MarketplaceError(Exception):
 
 @dataclass
 class Offer:
-    external_id: str
+    external_id: str  # id the API updates the offer by
     name: str = ""
+    feed_offer_id: str = ""  # id of the offer in the seller's price list (YML feed)
     sku: str = ""
     barcode: str = ""
     price: float = 0.0
@@ -69,6 +70,15 @@ class StockUpdate:
     external_id: str
     quantity: int
     price: float | None = None
+    old_price: float | None = None  # crossed-out price; None: no discount
+
+
+def integer_id_error(external_id):
+    """Reason why `external_id` is not a positive integer id (Prom and Rozetka number offers), or None."""
+    value = (external_id or "").strip()
+    if not value.isdigit() or not value.isascii() or int(value) <= 0 or len(value) > 18:
+        return f"'{external_id}' is not a numeric offer id"
+    return None
 
 
 class MarketplaceAdapter:
@@ -82,6 +92,7 @@ class MarketplaceAdapter:
         self.session = session or requests.Session()
         self.on_call = on_call  # callback(operation, method, url, status, seconds, error)
         self.calls = 0
+        self.last_rejected = {}  # external id -> reason, for the offers the last push_stock did not apply
 
     # -- transport -------------------------------------------------------------------
     def _request(self, method, path, operation, check=None, **kwargs):
@@ -128,8 +139,13 @@ class MarketplaceAdapter:
         """Return all offers of the account as a list of Offer."""
         raise NotImplementedError
 
+    def check_offer_id(self, external_id):
+        """Reason why the marketplace cannot take this offer id (checked before any call), or None."""
+        return None
+
     def push_stock(self, updates):
-        """Send StockUpdate items (one batch). Return the set of external ids the marketplace accepted."""
+        """Send StockUpdate items (one batch). Return the set of external ids the marketplace accepted;
+        the reasons of the rejected ones are left in ``last_rejected``."""
         raise NotImplementedError
 
     def list_orders(self, since):
@@ -140,9 +156,11 @@ class MarketplaceAdapter:
         """Return one Order as the marketplace has it now (status, allowed transitions)."""
         raise NotImplementedError
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None):
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None, cancel_text=None):
         """Report an Odoo event ('confirmed', 'shipped', 'waybill', 'delivered', 'cancelled') to the marketplace.
 
+        :param reason: the seller's cancellation reason (a PROM_CANCEL_REASONS code); :param cancel_text: its
+            explanation (the order's cancellation note).
         :param order: the Order as the marketplace has it now (read with get_order when not given); the target
             status is chosen among the transitions it allows.
         :return: the marketplace status of the order afterwards (str).

@@ -2,8 +2,16 @@
 
 import re
 
-from ..const import PROM_ALLOWED, PROM_BATCH, PROM_DELIVERY_TYPES, PROM_FAILED_STATUSES, PROM_STATUS, PROM_URL
-from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine
+from ..const import (
+    PROM_ALLOWED,
+    PROM_BATCH,
+    PROM_CANCEL_REASONS,
+    PROM_DELIVERY_TYPES,
+    PROM_FAILED_STATUSES,
+    PROM_STATUS,
+    PROM_URL,
+)
+from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine, integer_id_error
 
 
 def parse_amount(value):
@@ -54,13 +62,18 @@ class PromApi(MarketplaceAdapter):
                 params["last_id"] = last_id
             products = self._call("GET", "/products/list", "offers", params=params).get("products") or []
             offers.extend(Offer(external_id=str(p["id"]), name=p.get("name") or "", sku=p.get("sku") or "",
+                                feed_offer_id=str(p.get("external_id") or ""),
                                 barcode=p.get("gtin") or "", price=parse_amount(p.get("price")),
                                 quantity=float(p.get("quantity_in_stock") or 0)) for p in products)
             if len(products) < 100:
                 return offers
             last_id = min(p["id"] for p in products)
 
+    def check_offer_id(self, external_id):
+        return integer_id_error(external_id)
+
     def push_stock(self, updates):
+        """POST /products/edit (top-level array; the discount/old price is not part of the stock push)."""
         payload = []
         for update in updates:
             item = {"id": int(update.external_id), "quantity_in_stock": int(update.quantity),
@@ -69,6 +82,8 @@ class PromApi(MarketplaceAdapter):
                 item["price"] = round(update.price, 2)
             payload.append(item)
         body = self._call("POST", "/products/edit", "stock", json=payload)
+        errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+        self.last_rejected = {str(key): f"Prom: {value}" for key, value in errors.items()}
         return {str(i) for i in body.get("processed_ids") or []}
 
     def list_orders(self, since):
@@ -114,7 +129,9 @@ class PromApi(MarketplaceAdapter):
             delivery_provider=delivery.get("provider") or "",
         )
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None):
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None, cancel_text=None):
+        """:param reason: one of PROM_CANCEL_REASONS, all eight passed as is (anything else: 'another' with the
+            text); :param cancel_text: the order's cancellation note, sent as cancellation_text"""
         current = order or self.get_order(order_external_id)
         if current.failed:
             if event == "cancelled":
@@ -131,10 +148,12 @@ class PromApi(MarketplaceAdapter):
             return current.status  # the waybill was the only change
         body = {"ids": [order_id], "status": PROM_STATUS[event]}
         if event == "cancelled":
-            body["cancellation_reason"] = reason if reason in (
-                "not_available", "price_changed", "buyers_request", "duplicate") else "another"
-            if body["cancellation_reason"] in ("another", "price_changed"):
-                body["cancellation_text"] = reason or "Скасовано продавцем"
+            body["cancellation_reason"] = reason if reason in PROM_CANCEL_REASONS else "another"
+            text = cancel_text or (reason if reason and reason not in PROM_CANCEL_REASONS else None)
+            if text:
+                body["cancellation_text"] = text
+            elif body["cancellation_reason"] in ("another", "price_changed", "not_enough_fields"):
+                body["cancellation_text"] = "Скасовано продавцем"
         result = self._call("POST", "/orders/set_status", "status", json=body)
         if order_id not in (result.get("processed_ids") or []):
             raise MarketplaceError("Prom did not accept the status change", "not_processed", payload=result)

@@ -18,7 +18,7 @@ from ..const import (
     ROZETKA_TOKEN_TTL,
     ROZETKA_URL,
 )
-from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine
+from .marketplace_api import MarketplaceAdapter, MarketplaceError, Offer, Order, OrderLine, integer_id_error
 
 
 def _first_error(errors):
@@ -82,34 +82,53 @@ class RozetkaApi(MarketplaceAdapter):
         return "Rozetka"
 
     def list_offers(self):
+        """GET /goods/all, all pages. Source: apidoc "Всі товари" (GET /goods/all): an item has no ``id`` but
+        ``rz_item_id`` (Rozetka's id, the one /items/mass-update takes as ``item_rz_id``), ``item_id`` (internal
+        technical id) and ``price_offer_id`` (the offer id in the seller's price list); ``article`` the SKU."""
         offers, page = [], 1
         while True:
             content = self._call("GET", "/goods/all", "offers", params={"page": page}) or {}
             items = content.get("items") or []
-            offers.extend(Offer(external_id=str(i["id"]), name=i.get("name") or "",
+            offers.extend(Offer(external_id=str(i.get("rz_item_id") or ""),
+                                name=i.get("name_ua") or i.get("name") or "",
                                 sku=str(i.get("article") or i.get("price_offer_id") or ""),
+                                feed_offer_id=str(i.get("price_offer_id") or ""),
                                 barcode=str(i.get("barcode") or ""), price=float(i.get("price") or 0),
-                                quantity=float(i.get("stock_quantity") or 0)) for i in items)
+                                quantity=float(i.get("stock_quantity") or 0))
+                          for i in items if i.get("rz_item_id"))
             meta = content.get("_meta") or {}
             if page >= int(meta.get("pageCount") or 1) or not items:
                 return offers
             page += 1
 
+    def check_offer_id(self, external_id):
+        return integer_id_error(external_id)
+
     def push_stock(self, updates):
+        """PUT /items/mass-update (apidoc UpdatingItem: item_rz_id, price, price_old (-1 removes), stock_quantity)."""
         items = []
         for update in updates:
             item = {"item_rz_id": int(update.external_id), "stock_quantity": int(update.quantity)}
             if update.price is not None:
                 item["price"] = int(round(update.price))
+                item["price_old"] = int(round(update.old_price)) if update.old_price else -1
             items.append(item)
+        self.last_rejected = {}
         try:
             self._call("PUT", "/items/mass-update", "stock", json={"isIgnoreCheck": 0, "items": items})
         except MarketplaceError as error:
             rejected = (error.payload or {}).get("errors")
             if isinstance(rejected, dict) and all(k.isdigit() for k in rejected):
+                self.last_rejected = {key: self._reason(value) for key, value in rejected.items()}
                 return {u.external_id for u in updates} - set(rejected)  # partial success
             raise
         return {u.external_id for u in updates}
+
+    @staticmethod
+    def _reason(value):
+        reasons = (value or {}).get("reason") if isinstance(value, dict) else None
+        texts = [str(v) for r in reasons or [] if isinstance(r, dict) for v in (r.get("value") or [])]
+        return "Rozetka: " + ("; ".join(texts) or str(value))
 
     def list_orders(self, since):
         """All orders changed since `since`. Pages are read in ascending id order: an order whose `changed`
@@ -183,7 +202,7 @@ class RozetkaApi(MarketplaceAdapter):
             return candidates[0]
         return next((status for status in candidates if status in allowed), None)
 
-    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None):
+    def set_order_status(self, order_external_id, event, ttn=None, reason=None, order=None, cancel_text=None):
         current = order or self.get_order(order_external_id)
         if current.failed:
             if event == "cancelled":
@@ -205,7 +224,7 @@ class RozetkaApi(MarketplaceAdapter):
         body = {"status": status}
         if ttn:
             body["ttn"] = ttn
-        if reason:
-            body["seller_comment"] = reason
+        if cancel_text or reason:
+            body["seller_comment"] = cancel_text or reason
         content = self._call("PUT", f"/orders/{int(order_external_id)}", "status", json=body)
         return str((content or {}).get("status") or status)
