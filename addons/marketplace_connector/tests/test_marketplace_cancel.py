@@ -24,10 +24,12 @@ class TestMarketplaceCancelReasons(MarketplaceCommon):
         self.prom_channel._import_orders()
         shipped, cancelled = self._binding(self.prom_channel, 41), self._binding(self.prom_channel, 42)
         self.assertEqual(shipped.delivery_provider, "ukrposhta")
-        shipped._send_status("shipped", ttn="0500012345678")
+        shipped._queue_waybill("0500012345678")
+        self._send_statuses()
         self.assertEqual(self.prom.declarations[-1]["delivery_type"], "ukrposhta", "not a constant nova_poshta")
         cancelled.write({"cancel_reason": "invalid_phone_number", "cancel_note": "Номер не відповідає"})
         cancelled.sale_order_id._action_cancel()
+        self._send_statuses()
         body = self.prom.statuses[-1][2]
         self.assertEqual((body["status"], body["cancellation_reason"], body["cancellation_text"]),
                          ("canceled", "invalid_phone_number", "Номер не відповідає"))
@@ -38,7 +40,9 @@ class TestMarketplaceCancelReasons(MarketplaceCommon):
         self.rozetka_channel._import_orders()
         seller, buyer = self._binding(self.rozetka_channel, 51), self._binding(self.rozetka_channel, 52)
         seller.sale_order_id._action_cancel()  # the seller cancels without giving a reason
+        self._send_statuses()
         self.assertEqual(self.rozetka.orders[51]["status"], 42, "seller's cancellation, not 45 'cancelled by buyer'")
         buyer.cancel_reason = "buyers_request"
         buyer.sale_order_id._action_cancel()
+        self._send_statuses()
         self.assertEqual(self.rozetka.orders[52]["status"], 45)

@@ -79,13 +79,13 @@ def test_prom_orders_and_status(prom):
     assert (first.lines[0].quantity, first.lines[0].price, first.total, first.np_branch) == (2, 10.0, 20.0, "5")
     order7 = next(o for o in orders if o.external_id == "7")
     assert order7.delivery_provider == "nova_poshta"
-    api.set_order_status("7", "shipped", ttn="20450000000001", delivery_type=order7.delivery_provider)
+    api.set_order_status("7", "shipped", ttn="20450000000001", order=order7)
     assert prom.declarations[0] == {"order_id": 7, "declaration_id": "20450000000001", "delivery_type": "nova_poshta"}
     # the carrier comes from the order (Ukrposhta here), not a constant
     prom.add_order(131, [{"id": 1, "sku": "SKU-1", "name": "x", "quantity": 1, "price": 10.0}],
                    delivery_provider_data={"provider": "ukrposhta", "type": "W2W"})
     [order131] = [o for o in api.list_orders("2000-01-01 00:00:00") if o.external_id == "131"]
-    api.set_order_status("131", "shipped", ttn="0500012345678", delivery_type=order131.delivery_provider)
+    api.set_order_status("131", "shipped", ttn="0500012345678", order=order131)
     assert prom.declarations[-1]["delivery_type"] == "ukrposhta"
     api.set_order_status("8", "cancelled", reason="not_available")
     assert prom.statuses[-1][2]["cancellation_reason"] == "not_available"
