@@ -21,6 +21,22 @@ TELEGRAM_GLOBAL_PER_SECOND = 30
 VIBER_GLOBAL_PER_SECOND = 30
 VIBER_SESSION_HOURS = 24  # replies within 24 h of the user's last message are free
 
+# message sizes. Sources: core.telegram.org/bots/api#sendmessage ("1-4096 characters"), #sendphoto
+# (caption 0-1024; photo upload ≤ 10 MB), #senddocument (≤ 50 MB), #getfile (bots download ≤ 20 MB),
+# #inlinekeyboardbutton (callback_data 1-64 bytes); Viber REST Bot API send_message (text ≤ 7000
+# characters; picture ≤ 1 MB jpeg/png/gif with its text ≤ 512 characters; file ≤ 50 MB, file_name ≤ 256)
+TELEGRAM_TEXT_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+TELEGRAM_PHOTO_UPLOAD_MAX = 10 * 1024 * 1024
+TELEGRAM_DOCUMENT_UPLOAD_MAX = 50 * 1024 * 1024
+TELEGRAM_DOWNLOAD_MAX = 20 * 1024 * 1024
+VIBER_TEXT_LIMIT = 7000
+VIBER_CAPTION_LIMIT = 512
+VIBER_PICTURE_MAX = 1024 * 1024
+VIBER_FILE_MAX = 50 * 1024 * 1024
+CALLBACK_DATA_MAX_BYTES = 64
+VIBER_CALLBACK_PREFIX = "cb:"  # ActionBody of our inline buttons on Viber (echoed back as the user's text)
+
 # outbound retry policy: delay = min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX); give up after MAX_ATTEMPTS
 BACKOFF_BASE = 10
 BACKOFF_MAX = 3600

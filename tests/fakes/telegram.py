@@ -18,7 +18,7 @@ import re
 import socket
 import threading
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from tests.fakes.base import FakeServer, Response
 
@@ -35,6 +35,11 @@ def _nodelay(fake):
 
     fake._server.RequestHandlerClass = NoDelayHandler
 
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
+MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024
+MAX_DOWNLOAD = 20 * 1024 * 1024
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _update_ids = itertools.count(900_000_000)
 _message_ids = itertools.count(1)
@@ -63,6 +68,7 @@ class TelegramFake(FakeServer):
         self.unknown_chats = set()  # chat ids that do not exist -> 400
         self.sent = []  # dicts: token, chat_id, text, reply_markup, message_id, at
         self.flood_control = flood_control
+        self.files = {}  # file_id -> bytes (what users sent; served by getFile + /file/bot<token>/<path>)
         self._last_sent = {}  # (token, chat_id) -> monotonic time
         self._state_lock = threading.Lock()
         super().__init__(**kwargs)
@@ -77,6 +83,7 @@ class TelegramFake(FakeServer):
     def setup_routes(self):
         self.route("POST", r"/bot(?P<token>[^/]+)/(?P<method>\w+)", self.handle)
         self.route("GET", r"/bot(?P<token>[^/]+)/(?P<method>\w+)", self.handle)
+        self.route("GET", r"/file/bot(?P<token>[^/]+)/(?P<path>.+)", self.download)
 
     # -- helpers for tests -----------------------------------------------------
     def messages_to(self, chat_id):
@@ -84,17 +91,27 @@ class TelegramFake(FakeServer):
 
     @staticmethod
     def _params(request):
+        """Decode a Bot API request body. Source: core.telegram.org/bots/api#making-requests ("application/
+        x-www-form-urlencoded", "application/json" (except for uploading files), "multipart/form-data" (use
+        to upload files)). File parts keep their bytes: ``{"filename": str, "content": bytes}``."""
         ctype = (request.header("Content-Type") or "").lower()
         if "application/json" in ctype:
             return request.json or {}
         if "multipart/form-data" in ctype:
             params = {}
-            boundary = ctype.split("boundary=")[-1].strip().encode()
+            boundary = (request.header("Content-Type") or "").split("boundary=")[-1].strip().strip('"').encode()
             for part in request.body.split(b"--" + boundary):
                 head, _, value = part.partition(b"\r\n\r\n")
                 match = re.search(rb'name="([^"]+)"', head)
-                if match:
-                    params[match.group(1).decode()] = value.rstrip(b"\r\n").decode("utf-8", "replace")
+                if not match:
+                    continue
+                value = value[:-2] if value.endswith(b"\r\n") else value
+                filename = re.search(rb'filename="([^"]*)"', head)
+                if filename:
+                    params[match.group(1).decode()] = {"filename": filename.group(1).decode("utf-8", "replace"),
+                                                       "content": value}
+                else:
+                    params[match.group(1).decode()] = value.decode("utf-8", "replace")
         else:
             params = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8")).items()}
         decoded = {}
@@ -106,6 +123,14 @@ class TelegramFake(FakeServer):
                     pass
             decoded[key] = value
         return decoded
+
+    @staticmethod
+    def _resolve_file(params, key):
+        """A file field: an uploaded part, or ``attach://<name>`` pointing at one (PTB's way)."""
+        value = params.get(key)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value[len("attach://"):])
+        return value
 
     # -- protocol --------------------------------------------------------------
     def handle(self, request, match):
@@ -120,6 +145,92 @@ class TelegramFake(FakeServer):
         if handler is None:
             return _error(404, "Not Found: method not found")
         return handler(token, params)
+
+    def add_file(self, content, file_id=None):
+        """A file a user sent (photo, document, voice): returns its file_id for an update."""
+        file_id = file_id or f"AgAC{next(_message_ids)}-file"
+        self.files[file_id] = content
+        return file_id
+
+    def download(self, request, match):
+        """Source: core.telegram.org/bots/api#file - https://api.telegram.org/file/bot<token>/<file_path>."""
+        if unquote(match.group("token")) not in self.tokens:
+            return _error(401, "Unauthorized")
+        content = self.files.get(match.group("path").split("/")[-1])
+        if content is None:
+            return _error(404, "Not Found")
+        return Response(200, content, {"Content-Type": "application/octet-stream"})
+
+    def m_getfile(self, token, params):
+        """Source: core.telegram.org/bots/api#getfile - "bots can download files of up to 20MB in size";
+        returns a File {file_id, file_unique_id, file_size, file_path}; a bigger one: 400 file is too big."""
+        file_id = params.get("file_id")
+        if not file_id or file_id not in self.files:
+            return _error(400, "Bad Request: invalid file_id")
+        size = len(self.files[file_id])
+        if size > MAX_DOWNLOAD:
+            return _error(400, "Bad Request: file is too big")
+        return _ok({"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size,
+                    "file_path": f"documents/{file_id}"})
+
+    def m_sendphoto(self, token, params):
+        """Source: core.telegram.org/bots/api#sendphoto - photo "must be at most 10 MB in size", caption
+        0-1024 characters; #senddocument - "files of any type of up to 50 MB"."""
+        return self._send_file(token, params, "photo", MAX_PHOTO_UPLOAD)
+
+    def m_senddocument(self, token, params):
+        return self._send_file(token, params, "document", MAX_DOCUMENT_UPLOAD)
+
+    def _send_file(self, token, params, field, limit):
+        chat_id = params.get("chat_id")
+        upload = self._resolve_file(params, field)
+        if chat_id in (None, ""):
+            return _error(400, "Bad Request: chat_id is empty")
+        if not isinstance(upload, dict):
+            return _error(400, f"Bad Request: there is no {field} in the request")
+        if len(upload["content"]) > limit:
+            return _error(413, "Request Entity Too Large")
+        caption = params.get("caption") or ""
+        if len(caption) > MAX_CAPTION:
+            return _error(400, "Bad Request: message caption is too long")
+        error = self._check_chat(token, chat_id)
+        if error:
+            return error
+        with self._state_lock:
+            message_id = next(_message_ids)
+            self.sent.append({"token": token, "chat_id": chat_id, "text": caption, "type": field,
+                              "filename": upload["filename"], "size": len(upload["content"]),
+                              "reply_markup": params.get("reply_markup"), "message_id": message_id,
+                              "at": time.monotonic()})
+        result = {"message_id": message_id, "date": int(time.time()), "from": self.tokens[token],
+                  "chat": {"id": int(chat_id), "type": "private"}}
+        if caption:
+            result["caption"] = caption
+        if field == "photo":
+            result["photo"] = [{"file_id": f"p{message_id}", "file_unique_id": f"up{message_id}", "width": 100,
+                                "height": 100, "file_size": len(upload["content"])}]
+        else:
+            result["document"] = {"file_id": f"d{message_id}", "file_unique_id": f"ud{message_id}",
+                                  "file_name": upload["filename"], "file_size": len(upload["content"])}
+        return _ok(result)
+
+    def _check_chat(self, token, chat_id):
+        if str(chat_id) in {str(c) for c in self.unknown_chats}:
+            return _error(400, "Bad Request: chat not found")
+        if str(chat_id) in {str(c) for c in self.blocked_chats}:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        return None
+
+    @staticmethod
+    def _check_markup(markup):
+        """Source: core.telegram.org/bots/api#inlinekeyboardbutton - callback_data "1-64 bytes"."""
+        if isinstance(markup, dict):
+            for row in markup.get("inline_keyboard") or []:
+                for button in row:
+                    data = button.get("callback_data")
+                    if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
+                        return _error(400, "Bad Request: BUTTON_DATA_INVALID")
+        return None
 
     def m_getme(self, token, params):
         return _ok(self.tokens[token])
@@ -156,8 +267,11 @@ class TelegramFake(FakeServer):
             return _error(400, "Bad Request: chat_id is empty")
         if not text:
             return _error(400, "Bad Request: message text is empty")
-        if len(str(text)) > 4096:
+        if len(str(text)) > MAX_TEXT:  # Source: core.telegram.org/bots/api#sendmessage "1-4096 characters"
             return _error(400, "Bad Request: message is too long")
+        markup_error = self._check_markup(params.get("reply_markup"))
+        if markup_error:
+            return markup_error
         if str(chat_id) in {str(c) for c in self.unknown_chats}:
             return _error(400, "Bad Request: chat not found")
         if str(chat_id) in {str(c) for c in self.blocked_chats}:
@@ -217,6 +331,39 @@ def contact_update(user_id, phone, first_name="Олена", own=True, update_id=
     if own:
         contact["user_id"] = user_id
     return {"update_id": update_id or next(_update_ids), "message": _message(user_id, first_name, contact=contact)}
+
+
+def photo_update(user_id, file_id, size, caption=None, update_id=None):
+    """A photo message. Source: core.telegram.org/bots/api#message (photo: Array of PhotoSize, caption)."""
+    sizes = [{"file_id": f"{file_id}-small", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 1000},
+             {"file_id": file_id, "file_unique_id": "b", "width": 1280, "height": 960, "file_size": size}]
+    extra = {"photo": sizes}
+    if caption:
+        extra["caption"] = caption
+    return {"update_id": update_id or next(_update_ids), "message": _message(user_id, **extra)}
+
+
+def document_update(user_id, file_id, size, file_name="doc.pdf", mime_type="application/pdf", caption=None,
+                    update_id=None):
+    """Source: core.telegram.org/bots/api#document (file_id, file_unique_id, file_name?, mime_type?, file_size?)."""
+    extra = {"document": {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                          "mime_type": mime_type, "file_size": size}}
+    if caption:
+        extra["caption"] = caption
+    return {"update_id": update_id or next(_update_ids), "message": _message(user_id, **extra)}
+
+
+def voice_update(user_id, file_id, size, update_id=None):
+    """Source: core.telegram.org/bots/api#voice (file_id, file_unique_id, duration, mime_type?, file_size?)."""
+    extra = {"voice": {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": 3,
+                       "mime_type": "audio/ogg", "file_size": size}}
+    return {"update_id": update_id or next(_update_ids), "message": _message(user_id, **extra)}
+
+
+def location_update(user_id, latitude, longitude, update_id=None):
+    """Source: core.telegram.org/bots/api#location (latitude, longitude)."""
+    extra = {"location": {"latitude": latitude, "longitude": longitude}}
+    return {"update_id": update_id or next(_update_ids), "message": _message(user_id, **extra)}
 
 
 def callback_update(user_id, data, update_id=None):

@@ -35,6 +35,10 @@ def _nodelay(fake):
     fake._server.RequestHandlerClass = NoDelayHandler
 
 _tokens = itertools.count(5494451223871237789)
+MAX_TEXT = 7000  # creators.viber.com/docs/bots-api/data-models/message: text "Max 7000 characters"
+MAX_MESSAGE_BYTES = 30 * 1024
+MAX_PICTURE_TEXT = 512
+MAX_FILE = 50 * 1024 * 1024
 
 
 def sign(token, raw_body):
@@ -57,17 +61,33 @@ class ViberFake(FakeServer):
         self.accept_all = True
         self.sent = []
         self.validate_webhook = validate_webhook
+        self.media = {}  # name -> bytes: files users sent, served at /media/<name> (Viber's media URLs)
         self._state_lock = threading.Lock()
         super().__init__(**kwargs)
         _nodelay(self)
 
     def setup_routes(self):
         self.route("POST", r"/pa/(?P<endpoint>\w+)", self.handle)
+        self.route("GET", r"/media/(?P<name>[^/]+)", self.serve_media)
+
+    def add_media(self, name, content):
+        """A file a user sent: returns the URL Viber puts in ``message.media``."""
+        self.media[name] = content
+        return f"{self.url}/media/{name}"
+
+    def serve_media(self, request, match):
+        content = self.media.get(match.group("name"))
+        if content is None:
+            return Response.text("not found", status=404)
+        return Response(200, content, {"Content-Type": "application/octet-stream"})
 
     def messages_to(self, receiver):
         return [m for m in self.sent if m["receiver"] == receiver]
 
     def handle(self, request, match):
+        # Source: creators.viber.com/docs/bots-api/data-models/message - "The maximum size of a message is 30KB"
+        if len(request.body) > MAX_MESSAGE_BYTES:
+            return _status(3, "badData")
         body = request.json
         if not isinstance(body, dict):
             return _status(3, "badData")
@@ -110,8 +130,22 @@ class ViberFake(FakeServer):
         receiver = body.get("receiver")
         if not receiver or not body.get("type"):
             return _status(4, "missingData")
-        if body["type"] == "text" and not body.get("text"):
+        # Source: developers.viber.com/docs/api/rest-bot-api/#send-message (text: max 7000 characters;
+        # picture: `media` URL, jpeg/png/gif, max 1 MB, `text` max 512 characters (Infobip's copy of the
+        # Viber limits: infobip.com/docs/viber/bots/message-types); file: `media`, `size` in bytes, max
+        # 50 MB, `file_name` max 256 characters)
+        if body["type"] == "text" and (not body.get("text") or len(body["text"]) > MAX_TEXT):
             return _status(3, "badData")
+        if body["type"] == "picture":
+            if not body.get("media") or len(body.get("text") or "") > MAX_PICTURE_TEXT:
+                return _status(3, "badData")
+            if "text" not in body:
+                return _status(4, "missingData")
+        if body["type"] == "file":
+            if not body.get("media") or not body.get("file_name") or not isinstance(body.get("size"), int):
+                return _status(4, "missingData")
+            if body["size"] > MAX_FILE or len(body["file_name"]) > 256:
+                return _status(3, "badData")
         if not isinstance(body.get("sender"), dict) or not body["sender"].get("name"):
             return _status(4, "missingData")
         if len(body["sender"]["name"]) > 28:
@@ -128,6 +162,7 @@ class ViberFake(FakeServer):
         with self._state_lock:
             token_out = next(_tokens)
             self.sent.append({"token": token, "receiver": receiver, "text": body.get("text"),
+                              "type": body["type"], "media": body.get("media"), "file_name": body.get("file_name"),
                               "keyboard": keyboard, "tracking_data": body.get("tracking_data"),
                               "message_token": token_out, "at": time.monotonic()})
         return _status(0, "ok", message_token=token_out, chat_hostname="SN-CHAT-05_")
@@ -158,6 +193,26 @@ def contact_event(user_id, phone, name="Олена", message_token=None):
             "message_token": message_token or next(_tokens), "sender": _sender(user_id, name),
             "message": {"type": "contact", "contact": {"name": name, "phone_number": phone},
                         "tracking_data": "awaiting_phone"}}
+
+
+def media_event(user_id, media_url, kind="picture", size=1000, file_name=None, text=None, name="Олена",
+                message_token=None):
+    """A picture / video / file from the user. Source: developers.viber.com/docs/api/rest-bot-api/
+    #receive-message-from-user (message.type, media URL, size, file_name; picture `text` = caption)."""
+    message = {"type": kind, "media": media_url, "size": size}
+    if file_name:
+        message["file_name"] = file_name
+    if text:
+        message["text"] = text
+    return {"event": "message", "timestamp": int(time.time() * 1000),
+            "message_token": message_token or next(_tokens), "sender": _sender(user_id, name), "message": message}
+
+
+def location_event(user_id, lat, lon, name="Олена", message_token=None):
+    """Source: developers.viber.com/docs/api/rest-bot-api/#location-message (location {lat, lon})."""
+    return {"event": "message", "timestamp": int(time.time() * 1000),
+            "message_token": message_token or next(_tokens), "sender": _sender(user_id, name),
+            "message": {"type": "location", "location": {"lat": lat, "lon": lon}}}
 
 
 def conversation_started_event(user_id, context=None, name="Олена", message_token=None):

@@ -200,9 +200,9 @@ class ChatbotBot(models.Model):
         """
         self.ensure_one()
         self.env.cr.execute(SQL(
-            """INSERT INTO chatbot_update (bot_id, company_id, external_id, kind, payload, state,
+            """INSERT INTO chatbot_update (bot_id, company_id, external_id, kind, payload, state, attempts,
                                           create_uid, write_uid, create_date, write_date)
-               VALUES (%s, %s, %s, %s, %s, 'received', %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+               VALUES (%s, %s, %s, %s, %s, 'received', 1, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
                ON CONFLICT (bot_id, external_id) DO NOTHING RETURNING id""",
             self.id, self.company_id.id, external_id, kind, raw_body.decode("utf-8", "replace"),
             self.env.uid, self.env.uid))

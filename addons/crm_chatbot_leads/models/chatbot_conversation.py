@@ -3,19 +3,28 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..const import (
+    CALLBACK_DATA_MAX_BYTES,
     COMMAND_ORDERS,
     COMMAND_START,
     OPERATOR_KEYWORDS,
     ORDER_STATES,
     ORDERS_KEYWORDS,
     ORDERS_LIMIT,
+    TELEGRAM_CAPTION_LIMIT,
+    TELEGRAM_DOWNLOAD_MAX,
+    TELEGRAM_TEXT_LIMIT,
+    VIBER_CALLBACK_PREFIX,
+    VIBER_CAPTION_LIMIT,
+    VIBER_FILE_MAX,
     VIBER_SESSION_HOURS,
+    VIBER_TEXT_LIMIT,
 )
 from ..tools.phone import find_phone, normalize_ua_phone, typed_phone
+from ..tools.text import split_text
 
 _logger = logging.getLogger(__name__)
 
@@ -175,10 +184,10 @@ class ChatbotConversation(models.Model):
         return self.with_context(lang=lang) if lang else self
 
     # -- message log ----------------------------------------------------------------------------
-    def _chatbot_log_inbound(self, body, update, date=None):
+    def _chatbot_log_inbound(self, body, update, date=None, extra=None):
         self.ensure_one()
         now = fields.Datetime.now()
-        message = self.env["chatbot.message"].create({
+        message = self.env["chatbot.message"].create(dict(extra or {}, **{
             "conversation_id": self.id,
             "direction": "in",
             "body": body,
@@ -187,7 +196,7 @@ class ChatbotConversation(models.Model):
             "date": now,
             "date_epoch": time.time(),
             "lead_id": self.lead_id.id or False,
-        })
+        }))
         self.write({"last_message_date": now, "last_inbound_date": now})
         message._chatbot_post_on_lead()
         return message
@@ -209,34 +218,150 @@ class ChatbotConversation(models.Model):
             return [{"text": _("📦 My orders")}]
         return None
 
-    def _chatbot_queue(self, text, keyboard=False, kind="reply", lead=None, external_id=False, author=None):
+    def _chatbot_queue(self, text, keyboard=False, kind="reply", lead=None, external_id=False, author=None,
+                       inline_buttons=None, attachment=None):
         """Queue an outbound message (sent by the cron, woken at once by ``_trigger``).
 
-        :param str text: text for the customer
+        A text longer than the messenger accepts (Telegram 4096, Viber 7000 characters) is split into
+        several messages at paragraph/line/word boundaries, never cut; the keyboard goes with the last.
+
+        :param str text: text for the customer (the caption of `attachment`)
         :param str keyboard: ``phone`` (share-phone + orders buttons), ``menu``, ``remove`` or False
         :param str kind: ``reply`` (answer to a customer message), ``notification`` (bot-initiated),
             ``callback`` (Telegram answerCallbackQuery, external_id = callback query id)
         :param author: ``res.users`` who wrote the message (a salesperson's answer), None for the bot
-        :return: the ``chatbot.message``
+        :param list inline_buttons: rows of ``{"text": str, "data": str}`` buttons under the message; the
+            customer's press comes back to :meth:`_chatbot_on_callback` with ``data`` (1-64 bytes)
+        :param attachment: ``ir.attachment`` (photo or document) to send with `text` as its caption
+        :return: the ``chatbot.message`` records, in sending order
         """
         self.ensure_one()
-        message = self.env["chatbot.message"].create({
-            "conversation_id": self.id,
-            "direction": "out",
-            "kind": kind,
-            "body": text,
-            "keyboard": keyboard or False,
-            "state": "queued",
-            "next_try": fields.Datetime.now(),
-            "date": fields.Datetime.now(),
-            "date_epoch": time.time(),
-            "lead_id": (lead or self.lead_id).id or False,
-            "external_id": external_id,
-            "author_id": author.id if author else False,
-        })
-        self.last_message_date = fields.Datetime.now()
+        rows = self._chatbot_normalize_buttons(inline_buttons)
+        if kind == "callback":
+            parts = [text or ""]
+        elif attachment:
+            caption_limit = TELEGRAM_CAPTION_LIMIT if self.channel == "telegram" else VIBER_CAPTION_LIMIT
+            parts = split_text(text, caption_limit) or [""]
+            parts = [parts[0]] + split_text("\n".join(parts[1:]), self._chatbot_text_limit()) if len(parts) > 1 \
+                else parts
+        else:
+            parts = split_text(text, self._chatbot_text_limit()) or [""]
+        now = fields.Datetime.now()
+        vals_list = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            vals_list.append({
+                "conversation_id": self.id,
+                "direction": "out",
+                "kind": kind,
+                "body": part,
+                "keyboard": (keyboard or False) if last else False,
+                "inline_buttons": rows if last and rows else False,
+                "attachment_id": attachment.id if attachment and index == 0 else False,
+                "state": "queued",
+                "next_try": now,
+                "date": now,
+                "date_epoch": time.time(),
+                "lead_id": (lead or self.lead_id).id or False,
+                "external_id": external_id,
+                "author_id": author.id if author else False,
+            })
+        messages = self.env["chatbot.message"].create(vals_list)
+        self.last_message_date = now
         self.env["chatbot.message"]._chatbot_trigger_send()
-        return message
+        return messages
+
+    def _chatbot_text_limit(self):
+        return TELEGRAM_TEXT_LIMIT if self.channel == "telegram" else VIBER_TEXT_LIMIT
+
+    @api.model
+    def _chatbot_normalize_buttons(self, buttons):
+        """Inline buttons as rows of ``{"text", "data"}``; a flat list gives one button per row.
+
+        :raises UserError: a button without text, or data outside 1-64 bytes (Telegram's callback_data)
+        """
+        if not buttons:
+            return []
+        rows = [row if isinstance(row, (list, tuple)) else [row] for row in buttons]
+        for row in rows:
+            for button in row:
+                data = (button.get("data") or "").encode("utf-8")
+                if not button.get("text") or not 1 <= len(data) <= CALLBACK_DATA_MAX_BYTES:
+                    raise UserError(self.env._(
+                        "A chat button needs a text and a value of 1 to %(max)s bytes.", max=CALLBACK_DATA_MAX_BYTES))
+        return [[{"text": b["text"], "data": b["data"]} for b in row] for row in rows]
+
+    # -- API for other modules ------------------------------------------------------------------
+    @api.model
+    def chatbot_find_customer_conversation(self, partner=None, phone=None, company=None):
+        """The chat where a customer can be reached: the latest subscribed conversation of the partner
+        (or its company's contacts), else of a chat whose phone is `phone` (verified chats first).
+
+        :param partner: ``res.partner`` or None
+        :param str phone: phone number in any format, or None
+        :param company: restrict to this company's bots (default: any)
+        :return: ``chatbot.conversation`` (sudo) or an empty recordset
+        """
+        Conversation = self.sudo()
+        base = [("state", "!=", "unsubscribed"), ("bot_id.active", "=", True)]
+        if company:
+            base.append(("company_id", "=", company.id))
+        order = "phone_verified desc, last_inbound_date desc nulls last, id desc"
+        if partner:
+            found = Conversation.search(
+                base + [("partner_id", "child_of", partner.commercial_partner_id.id)], order=order, limit=1)
+            if found:
+                return found
+        normalized = normalize_ua_phone(phone) if phone else False
+        if normalized:
+            return Conversation.search(base + [("phone", "=", normalized)], order=order, limit=1)
+        return Conversation
+
+    @api.model
+    def chatbot_queue_outbound(self, text, partner=None, phone=None, buttons=None, lead=None,
+                               kind="notification", company=None):
+        """Queue a message to a customer's chat (public entry point for bridge modules: waybill numbers,
+        tracking, rating requests). Nothing is sent in the caller's transaction: the message is a queue
+        row sent after commit by the outbound cron, with retries; long texts are split.
+
+        :param str text: the message
+        :param partner: ``res.partner`` to reach (its chat, or one of its company's contacts')
+        :param str phone: alternatively a phone number (matched against chats that shared it)
+        :param list buttons: optional inline buttons, rows of ``{"text": str, "data": str}`` (data 1-64
+            bytes); a press arrives in :meth:`_chatbot_on_callback` with that data
+        :param lead: ``crm.lead`` to log the message on (default: the chat's current lead)
+        :param str kind: ``notification`` (default; cancelled outside Viber's free 24 h session unless the
+            bot allows paid messages) or ``reply``
+        :return: the queued ``chatbot.message`` records, empty when the customer has no chat with us
+        """
+        conversation = self.chatbot_find_customer_conversation(partner=partner, phone=phone, company=company)
+        if not conversation:
+            return self.env["chatbot.message"]
+        return conversation._chatbot_queue(text, kind=kind, lead=lead.sudo() if lead else None,
+                                           inline_buttons=buttons)
+
+    def _chatbot_on_callback(self, data, update):
+        """Hook: the customer pressed an inline button whose data is `data`.
+
+        Override in bridge modules (call ``super()`` for data that is not yours)::
+
+            def _chatbot_on_callback(self, data, update):
+                if data.startswith("rate:"):
+                    ...  # record the rating, maybe self._chatbot_queue(...)
+                    return True
+                return super()._chatbot_on_callback(data, update)
+
+        Runs as superuser inside the webhook's transaction (no outbound HTTP: queue answers).
+
+        :param str data: the button's ``data`` (Telegram callback_data / Viber reply ActionBody)
+        :param update: the ``chatbot.update`` being processed
+        :return: True when handled
+        """
+        self.ensure_one()
+        if data == "orders":
+            self._chatbot_on_orders("📦", update)
+            return True
+        return False
 
     # -- conversation steps ---------------------------------------------------------------------
     def _chatbot_on_start(self, payload, update, inline=False):
@@ -352,6 +477,13 @@ class ChatbotConversation(models.Model):
             self._chatbot_queue(order_answer, "menu")
             return
         lead, created = self.env["crm.lead"]._chatbot_intake(self, text)
+        self._chatbot_answer_request(lead, created)
+
+    def _chatbot_answer_request(self, lead, created):
+        """The bot's line after a request: the confirmation for a new lead, "added to your request" for a
+        follow-up (not while a salesperson handles the chat)."""
+        conv = self._chatbot_env_lang()
+        _ = conv.env._
         if created:
             reply = conv.bot_id.confirmation_text or ""
             reply = reply.replace("{reference}", lead.chatbot_reference).replace("{name}", self.customer_name or "")
@@ -367,6 +499,41 @@ class ChatbotConversation(models.Model):
             self._chatbot_queue(_("Added to your request %(reference)s.", reference=lead.chatbot_reference),
                                 lead=lead)
         # during a hand-off the salesperson hears the message (inbox notification) and answers it
+
+    def _chatbot_on_media(self, media, location, caption, update):
+        """A photo, document, voice note, video or location from the customer.
+
+        The file is stored as an attachment of the lead by the media cron (downloading is an outbound
+        call: never inside the webhook); a caption is a request like a text. A file over the messenger's
+        download limit is refused with a clear answer.
+        """
+        self.ensure_one()
+        _ = self._chatbot_env_lang().env._
+        extra = {}
+        if location:
+            latitude, longitude = location
+            body = f"📍 {latitude:.6f}, {longitude:.6f} https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}"
+            extra["media_type"] = "location"
+        else:
+            limit = TELEGRAM_DOWNLOAD_MAX if self.channel == "telegram" else VIBER_FILE_MAX
+            too_large = bool(media["file_size"]) and media["file_size"] > limit
+            icon = {"photo": "🖼", "document": "📎", "voice": "🎤", "video": "🎬"}.get(media["type"], "📎")
+            body = f"{icon} {media['file_name']}"
+            extra.update(media_type=media["type"], media_ref=media["file_id"], media_name=media["file_name"],
+                         media_size=media["file_size"] or 0, media_state="too_large" if too_large else "pending")
+        if caption:
+            body += "\n" + caption
+        message = self._chatbot_log_inbound(body, update, extra=extra)
+        lead, created = self.env["crm.lead"]._chatbot_intake(self, caption or body)
+        if message.media_state == "too_large":
+            self._chatbot_queue(_(
+                "The file %(name)s is too large (%(size)s MB): we can receive files up to %(limit)s MB. "
+                "Please send a smaller file or a link.", name=media["file_name"],
+                size=round(media["file_size"] / 1048576, 1), limit=round(limit / 1048576)), lead=lead)
+        else:
+            self._chatbot_answer_request(lead, created)
+        if message.media_state == "pending":
+            self.env["chatbot.message"]._chatbot_trigger_media()
 
     def _chatbot_on_operator(self, body, update):
         """The customer asks for a human: the salesperson is notified and the bot steps aside."""
@@ -516,8 +683,8 @@ class ChatbotConversation(models.Model):
             return "done", conversation, None
         if p["kind"] == "callback_query":
             conversation._chatbot_queue("", kind="callback", external_id=p["callback_id"])
-            if p.get("callback_data") == "orders":
-                conversation._chatbot_on_orders("📦", update)
+            if p.get("callback_data"):
+                conversation._chatbot_on_callback(p["callback_data"], update)
             return "done", conversation, None
         if p.get("contact_phone"):
             conversation._chatbot_on_contact(p["contact_phone"], p.get("contact_is_own"), update)
@@ -529,6 +696,8 @@ class ChatbotConversation(models.Model):
             conversation._chatbot_on_operator(p["text"], update)
         elif p.get("command"):
             conversation._chatbot_on_help(p["text"], update)
+        elif p.get("media") or p.get("location"):
+            conversation._chatbot_on_media(p.get("media"), p.get("location"), p.get("text"), update)
         elif p.get("text"):
             conversation._chatbot_on_text(p["text"], update)
         else:
@@ -561,9 +730,14 @@ class ChatbotConversation(models.Model):
             return "done", conversation, message._chatbot_viber_inline_payload()
         if event != "message":
             return "ignored", conversation, None
-        if p.get("contact_phone"):
+        if p.get("media") or p.get("location"):
+            conversation._chatbot_on_media(p.get("media"), p.get("location"), p.get("text"), update)
+        elif p.get("contact_phone"):
             # a Viber contact card does not say whose number it is: never proof of the sender's identity
             conversation._chatbot_on_contact(p["contact_phone"], False, update)
+        elif p.get("text") and p["text"].startswith(VIBER_CALLBACK_PREFIX):
+            # a press on an inline button: Viber sends its ActionBody back as the user's message
+            conversation._chatbot_on_callback(p["text"][len(VIBER_CALLBACK_PREFIX):], update)
         elif p.get("text") and p["text"].strip().split(" ")[0].lower() == COMMAND_START:
             payload = p["text"].strip()[len(COMMAND_START):].strip() or None
             conversation._chatbot_on_start(payload, update)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import psycopg2
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from ..const import (
@@ -19,14 +19,18 @@ from ..const import (
     PARAM_BATCH_SIZE,
     PARAM_CHAT_INTERVAL,
     PARAM_CRON_BUDGET,
+    TELEGRAM_DOWNLOAD_MAX,
     TELEGRAM_GLOBAL_PER_SECOND,
     TELEGRAM_PER_CHAT_INTERVAL,
+    VIBER_FILE_MAX,
     VIBER_GLOBAL_PER_SECOND,
 )
 from ..tools.telegram_api import TelegramApiError
 from ..tools.viber_api import ViberApiError
 
 _logger = logging.getLogger(__name__)
+
+PHOTO_MIMETYPES = ("image/jpeg", "image/png", "image/gif")
 
 
 
@@ -48,6 +52,19 @@ class ChatbotMessage(models.Model):
         [("reply", "Reply"), ("notification", "Notification"), ("callback", "Callback Answer")], default="reply")
     body = fields.Text()
     keyboard = fields.Selection([("phone", "Share Phone"), ("menu", "Menu"), ("remove", "Remove Keyboard")])
+    inline_buttons = fields.Json(help="Rows of {text, data} buttons under the message (callback answers).")
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="Attachment", ondelete="set null",
+        help="Outbound: photo/document sent with the text as caption. Inbound: the customer's file, on the lead.")
+    media_type = fields.Selection(
+        [("photo", "Photo"), ("document", "Document"), ("voice", "Voice"), ("video", "Video"),
+         ("location", "Location")], help="Inbound media sent by the customer.")
+    media_ref = fields.Char(help="Telegram file_id / Viber media URL of the customer's file (kept until downloaded).")
+    media_name = fields.Char(string="File Name")
+    media_size = fields.Integer(string="File Size")
+    media_state = fields.Selection(
+        [("pending", "To Download"), ("done", "Stored"), ("too_large", "Too Large"), ("error", "Error")],
+        index="btree_not_null")
     external_id = fields.Char(help="Inbound: update_id / message_token. Outbound: id given by the messenger.")
     date = fields.Datetime(default=fields.Datetime.now, required=True)
     date_epoch = fields.Float(help="Precise creation time (unix seconds) for response-time metrics.")
@@ -87,7 +104,8 @@ class ChatbotMessage(models.Model):
             recipients = message._chatbot_inbox_partners() if message.direction == "in" else []
             mail_message = message.lead_id.with_context(mail_create_nosubscribe=True).message_post(
                 body=body, message_type="comment", subtype_xmlid="mail.mt_note", partner_ids=recipients,
-                author_id=author or self.env.ref("base.partner_root").id)
+                author_id=author or self.env.ref("base.partner_root").id,
+                attachment_ids=message.attachment_id.ids)
             message.mail_message_id = mail_message
 
     def _chatbot_inbox_partners(self):
@@ -116,6 +134,75 @@ class ChatbotMessage(models.Model):
         cron = self.env.ref("crm_chatbot_leads.ir_cron_chatbot_send_outbound", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger(at)
+
+    @api.model
+    def _chatbot_trigger_media(self, at=None):
+        cron = self.env.ref("crm_chatbot_leads.ir_cron_chatbot_fetch_media", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at)
+
+    @api.model
+    def _cron_fetch_media(self, limit=50):
+        """Download the files customers sent and store them as attachments of their leads (convention 7:
+        batch, one savepoint and commit per file, errors recorded on the message, never raised).
+
+        Telegram: getFile + download (≤ 20 MB for bots); Viber: the ``media`` URL of the callback.
+        The attachment is linked to the customer's message on the lead's chatter.
+        """
+        testing = getattr(threading.current_thread(), "testing", False)
+        messages = self.search([("media_state", "=", "pending"), ("direction", "=", "in")], limit=limit, order="id")
+        for message in messages:
+            try:
+                with self.env.cr.savepoint():
+                    message._chatbot_fetch_one_media()
+            except (TelegramApiError, ViberApiError) as error:
+                message._chatbot_media_failed(error)
+            except Exception as error:  # noqa: BLE001 - recorded on the message, the others go on
+                _logger.exception("Chatbot message %s: file could not be stored", message.id)
+                message.write({"media_state": "error", "error": str(error)[:1000]})
+            if not testing:
+                # one file per transaction
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if len(messages) == limit:
+            self._chatbot_trigger_media()
+        return len(messages)
+
+    def _chatbot_fetch_one_media(self):
+        self.ensure_one()
+        bot = self.bot_id
+        api = bot._chatbot_api()
+        if self.channel == "telegram":
+            content, _path = api.download_file(self.media_ref, TELEGRAM_DOWNLOAD_MAX)
+        else:
+            content = api.download_media(self.media_ref, VIBER_FILE_MAX)
+        lead = self.lead_id or self.conversation_id.lead_id
+        attachment = self.env["ir.attachment"].create({
+            "name": self.media_name or "file",
+            "raw": content,
+            "res_model": "crm.lead" if lead else "chatbot.conversation",
+            "res_id": lead.id if lead else self.conversation_id.id,
+        })
+        self.write({"attachment_id": attachment.id, "media_state": "done", "media_size": len(content),
+                    "error": False})
+        if self.mail_message_id:
+            self.mail_message_id.sudo().write({"attachment_ids": [Command.link(attachment.id)]})
+        return attachment
+
+    def _chatbot_media_failed(self, error):
+        attempts = self.attempts + 1
+        reason = f"[{error.code}] {error.message}"[:1000]
+        if error.code == 413 or "too big" in (error.message or ""):
+            self.write({"media_state": "too_large", "error": reason, "attempts": attempts})
+            conversation = self.conversation_id
+            _ = conversation._chatbot_env_lang().env._
+            conversation._chatbot_queue(_(
+                "The file %(name)s is too large for us to receive. Please send a smaller file or a link.",
+                name=self.media_name or ""), lead=self.lead_id or None)
+        elif error.retryable and attempts < 5:
+            self.write({"attempts": attempts, "error": reason})
+            self._chatbot_trigger_media(fields.Datetime.now() + timedelta(seconds=BACKOFF_BASE * 2 ** attempts))
+        else:
+            self.write({"media_state": "error", "error": reason, "attempts": attempts})
 
     def action_retry(self):
         self.filtered(lambda m: m.direction == "out" and m.state in ("failed", "cancelled")).write(
@@ -276,16 +363,38 @@ class ChatbotMessage(models.Model):
     def _chatbot_call_api(self, api):
         conversation = self.conversation_id
         buttons = conversation._chatbot_buttons(self.keyboard)
+        inline = self.inline_buttons or None
+        attachment = self.attachment_id.sudo()
         if self.channel == "telegram":
             if self.kind == "callback":
                 api.answer_callback_query(self.external_id)
                 return self.external_id
-            result = api.send_message(int(conversation.chat_id), self.body, buttons=buttons,
-                                      remove_keyboard=self.keyboard == "remove")
+            if attachment:
+                result = api.send_file(int(conversation.chat_id), attachment.raw, attachment.name,
+                                       photo=self._chatbot_is_photo(attachment), caption=self.body,
+                                       inline_buttons=inline)
+            else:
+                result = api.send_message(int(conversation.chat_id), self.body, buttons=buttons,
+                                          remove_keyboard=self.keyboard == "remove", inline_buttons=inline)
             return str(result.get("message_id") or "")
-        result = api.send_message(conversation.chat_id, self.body, buttons=buttons,
-                                  tracking_data="awaiting_phone" if self.keyboard == "phone" else None)
+        if attachment:
+            result = api.send_media(conversation.chat_id, self._chatbot_public_url(attachment), attachment.name,
+                                    attachment.file_size, picture=self._chatbot_is_photo(attachment),
+                                    text=self.body, inline_buttons=inline)
+        else:
+            result = api.send_message(conversation.chat_id, self.body, buttons=buttons, inline_buttons=inline,
+                                      tracking_data="awaiting_phone" if self.keyboard == "phone" else None)
         return str(result.get("message_token") or "")
+
+    @api.model
+    def _chatbot_is_photo(self, attachment):
+        return (attachment.mimetype or "") in PHOTO_MIMETYPES
+
+    def _chatbot_public_url(self, attachment):
+        """URL Viber downloads the file from: the attachment with an access token (no login)."""
+        token = attachment.generate_access_token()[0]
+        base = self.bot_id._chatbot_webhook_base()
+        return f"{base}/web/content/{attachment.id}?access_token={token}&download=true"
 
     def _chatbot_send_failed(self, error):
         attempts = self.attempts + 1

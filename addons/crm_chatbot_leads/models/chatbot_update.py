@@ -1,13 +1,20 @@
+import json
 import logging
+import threading
 from datetime import timedelta
 
 import psycopg2.errors
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from ..tools.telegram_api import parse_update
+from ..tools.viber_api import parse_event
 
 _logger = logging.getLogger(__name__)
 
 KEEP_DAYS = 30
+MAX_REPROCESS = 5
 PG_CONCURRENCY_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable,
                          psycopg2.errors.DeadlockDetected)
 
@@ -27,6 +34,7 @@ class ChatbotUpdate(models.Model):
         [("received", "Received"), ("done", "Processed"), ("ignored", "Ignored"), ("error", "Error")],
         default="received", required=True, index=True)
     error = fields.Text()
+    attempts = fields.Integer(string="Processing Attempts", default=1, readonly=True)
     conversation_id = fields.Many2one("chatbot.conversation", index="btree_not_null", ondelete="set null")
 
     _sql_constraints = [
@@ -55,11 +63,56 @@ class ChatbotUpdate(models.Model):
             self.write({"state": "error", "error": str(error)[:2000]})
             return None
         state, conversation, answer = result
-        vals = {"state": state}
+        vals = {"state": state, "error": False}
         if conversation:
             vals["conversation_id"] = conversation.id
         self.write(vals)
         return answer
+
+    # -- reprocessing ------------------------------------------------------------------------------
+    def _parse_payload(self):
+        """The stored raw body parsed again, as the webhook did."""
+        self.ensure_one()
+        data = json.loads(self.payload or "null")
+        if self.bot_id.channel == "telegram":
+            return parse_update(data)
+        return parse_event(data)
+
+    def _reprocess(self):
+        """Process failed updates again, each in its own savepoint; a success clears the error."""
+        for update in self.filtered(lambda u: u.state == "error"):
+            bot = update.bot_id
+            update = update.with_company(bot.company_id)
+            try:
+                parsed = update._parse_payload()
+            except ValueError as error:
+                update.write({"state": "ignored", "error": f"Not a valid update: {error}"[:2000]})
+                continue
+            update.write({"attempts": update.attempts + 1})
+            update._process(parsed)
+
+    def action_reprocess(self):
+        """Button: process failed updates again (sales managers; the work is the module's, as superuser)."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(self.env._("Only sales managers can reprocess chatbot updates."))
+        self.check_access("read")
+        self.sudo()._reprocess()
+        return True
+
+    @api.model
+    def _cron_reprocess_failed(self, limit=100):
+        """Failed updates are never left silently in error: retried up to MAX_REPROCESS times (savepoint
+        and commit per update); after that they stay in error for a manager to look at."""
+        testing = getattr(threading.current_thread(), "testing", False)
+        updates = self.search([("state", "=", "error"), ("attempts", "<", MAX_REPROCESS)], limit=limit, order="id")
+        for update in updates:
+            update._reprocess()
+            if not testing:
+                # one update per transaction
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if len(updates) == limit:
+            self.env.ref("crm_chatbot_leads.ir_cron_chatbot_reprocess_updates")._trigger()
+        return len(updates)
 
     @api.autovacuum
     def _gc_processed_updates(self):

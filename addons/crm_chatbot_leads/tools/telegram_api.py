@@ -104,7 +104,10 @@ class _LoopThread:
                                    # headers and body go in two writes: without TCP_NODELAY a kept-alive
                                    # connection waits ~40 ms for the delayed ACK on every call
                                    socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),))
-            bot = telegram.Bot(token, base_url=base_url, request=request, get_updates_request=request)
+            # files live at <host>/file/bot<token>/<file_path> (core.telegram.org/bots/api#file)
+            base_file_url = base_url[:-len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
+            bot = telegram.Bot(token, base_url=base_url, base_file_url=base_file_url, request=request,
+                               get_updates_request=request)
             await request.initialize()  # the HTTP pool only: Bot.initialize() would call getMe each time
             self._bots[key] = bot
         return bot
@@ -132,6 +135,8 @@ def check_secret_token(expected, received):
 
 def _map_error(exc):
     """Turn a python-telegram-bot exception into a :class:`TelegramApiError`."""
+    if isinstance(exc, TelegramApiError):
+        return exc
     if isinstance(exc, tg_error.RetryAfter):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -193,7 +198,7 @@ class TelegramApi:
             mapped = _map_error(exc)
             _logger.info("Telegram %s failed in %.3fs: %s (code %s)", operation,
                          time.monotonic() - started, mapped.message, mapped.code)
-            raise mapped from exc
+            raise mapped from (None if mapped is exc else exc)
         _logger.info("Telegram %s done in %.3fs", operation, time.monotonic() - started)
         return result
 
@@ -227,26 +232,69 @@ class TelegramApi:
         """getWebhookInfo. :return: dict ``{url, pending_update_count, last_error_message, ...}``"""
         return self._run("getWebhookInfo", lambda bot: bot.get_webhook_info()).to_dict()
 
-    def send_message(self, chat_id, text, buttons=None, remove_keyboard=False):
+    @staticmethod
+    def _markup(buttons=None, remove_keyboard=False, inline_buttons=None):
+        """reply_markup: inline buttons (InlineKeyboardMarkup, callback_data), else a reply keyboard
+        (one button per row, ``request_contact`` for the share-phone button), else keyboard removal."""
+        if inline_buttons:
+            return telegram.InlineKeyboardMarkup(
+                [[telegram.InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row]
+                 for row in inline_buttons])
+        if buttons:
+            return telegram.ReplyKeyboardMarkup(
+                [[telegram.KeyboardButton(b["text"], request_contact=bool(b.get("contact")))] for b in buttons],
+                resize_keyboard=True, one_time_keyboard=True)
+        if remove_keyboard:
+            return telegram.ReplyKeyboardRemove()
+        return None
+
+    def send_message(self, chat_id, text, buttons=None, remove_keyboard=False, inline_buttons=None):
         """sendMessage.
 
         :param int chat_id: target chat
-        :param str text: 1-4096 characters (longer texts are cut)
+        :param str text: 1-4096 characters (callers split longer texts: tools.text.split_text)
         :param list buttons: optional reply keyboard, list of dicts ``{"text": str, "contact": bool}``,
             one button per row
         :param bool remove_keyboard: hide a previous reply keyboard
+        :param list inline_buttons: rows of ``{"text", "data"}`` inline buttons (callback_data)
         :return: dict of the sent Message (``message_id``, ``chat``, ``date``, ``text``)
         """
-        markup = None
-        if buttons:
-            markup = telegram.ReplyKeyboardMarkup(
-                [[telegram.KeyboardButton(b["text"], request_contact=bool(b.get("contact")))] for b in buttons],
-                resize_keyboard=True, one_time_keyboard=True)
-        elif remove_keyboard:
-            markup = telegram.ReplyKeyboardRemove()
-        text = (text or "")[:4096]
+        markup = self._markup(buttons, remove_keyboard, inline_buttons)
         return self._run("sendMessage", lambda bot: bot.send_message(
             chat_id=chat_id, text=text, reply_markup=markup)).to_dict()
+
+    def send_file(self, chat_id, content, filename, photo=False, caption=None, inline_buttons=None):
+        """sendPhoto (``photo=True``: ≤ 10 MB) or sendDocument (≤ 50 MB), uploaded as multipart.
+
+        :param bytes content: the file
+        :param str filename: name shown to the customer
+        :param str caption: 0-1024 characters
+        :return: dict of the sent Message
+        """
+        markup = self._markup(inline_buttons=inline_buttons)
+        payload = telegram.InputFile(content, filename=filename)
+        if photo:
+            return self._run("sendPhoto", lambda bot: bot.send_photo(
+                chat_id=chat_id, photo=payload, caption=caption or None, reply_markup=markup)).to_dict()
+        return self._run("sendDocument", lambda bot: bot.send_document(
+            chat_id=chat_id, document=payload, caption=caption or None, reply_markup=markup)).to_dict()
+
+    def download_file(self, file_id, max_bytes):
+        """getFile, then download the file's content.
+
+        :param str file_id: file id from an update (photo, document, voice)
+        :param int max_bytes: refuse a larger file (bots may download ≤ 20 MB)
+        :return: (bytes content, str file_path)
+        :raises TelegramApiError: code 413 when the file is too large
+        """
+        async def fetch(bot):
+            remote = await bot.get_file(file_id)
+            if remote.file_size and remote.file_size > max_bytes:
+                raise TelegramApiError("File too large", code=413)
+            data = await remote.download_as_bytearray()
+            return bytes(data), remote.file_path
+
+        return self._run("getFile", fetch)
 
     def answer_callback_query(self, callback_query_id, text=None):
         """answerCallbackQuery (stops the client's spinner). :return: True"""
@@ -279,7 +327,7 @@ def parse_update(data):
     result = dict.fromkeys((
         "chat_id", "user_id", "first_name", "last_name", "username", "language", "date", "text",
         "command", "start_payload", "contact_phone", "callback_id", "callback_data", "chat_type",
-        "message_id"))
+        "message_id", "media", "location", "member_status"))
     result.update(update_id=update.update_id, kind=None, contact_is_own=False)
     try:
         _flatten(update, result)
@@ -288,6 +336,27 @@ def parse_update(data):
     if result["chat_id"] is None:
         raise ValueError("invalid Telegram update: no chat")
     return result
+
+
+def _telegram_media(message):
+    """The file of a message: the largest photo size, a document, a voice note or a video.
+
+    Source: core.telegram.org/bots/api#message (photo: array of PhotoSize, the last is the largest;
+    document/voice/video: file_id, file_name?, mime_type?, file_size?).
+    :return: dict ``{type, file_id, file_name, mime_type, file_size}`` or None
+    """
+    if message.photo:
+        photo = message.photo[-1]
+        return {"type": "photo", "file_id": photo.file_id, "file_name": f"photo_{message.message_id}.jpg",
+                "mime_type": "image/jpeg", "file_size": photo.file_size or 0}
+    for kind in ("document", "voice", "video"):
+        item = getattr(message, kind)
+        if item is not None:
+            default_name = {"voice": f"voice_{message.message_id}.ogg", "video": f"video_{message.message_id}.mp4"}
+            name = getattr(item, "file_name", None) or default_name.get(kind, f"file_{message.message_id}")
+            return {"type": kind, "file_id": item.file_id, "file_name": name,
+                    "mime_type": item.mime_type, "file_size": item.file_size or 0}
+    return None
 
 
 def _flatten(update, result):
@@ -299,6 +368,11 @@ def _flatten(update, result):
         result.update(chat_id=message.chat.id, chat_type=message.chat.type,
                       date=int(message.date.timestamp()), text=message.text,
                       message_id=message.message_id)
+        if message.caption and not message.text:
+            result["text"] = message.caption  # a caption is a request like a text
+        result["media"] = _telegram_media(message)
+        if message.location:
+            result["location"] = (message.location.latitude, message.location.longitude)
         if message.contact:
             result["contact_phone"] = message.contact.phone_number
             result["contact_is_own"] = bool(user and message.contact.user_id == user.id)

@@ -104,37 +104,87 @@ class ViberApi:
         """get_account_info: check the token. :return: dict ``{id, name, uri, subscribers_count, ...}``"""
         return self._post("get_account_info", {})
 
-    def send_message(self, receiver, text, buttons=None, tracking_data=None):
+    @staticmethod
+    def _keyboard(buttons=None, inline_buttons=None, callback_prefix="cb:"):
+        """Viber keyboard: inline buttons become ``reply`` buttons whose ActionBody (echoed back as the
+        user's message) is ``<prefix><data>``; a contact button uses ``ActionType: share-phone``."""
+        if inline_buttons:
+            flat = [b for row in inline_buttons for b in row]
+            return {"Type": "keyboard", "DefaultHeight": False, "Buttons": [{
+                "Columns": max(1, 6 // len(row)), "Rows": 1, "ActionType": "reply",
+                "ActionBody": callback_prefix + b["data"], "Text": b["text"]}
+                for row in inline_buttons for b in row]} if flat else None
+        if buttons:
+            return {"Type": "keyboard", "DefaultHeight": False, "Buttons": [{
+                "Columns": 6, "Rows": 1,
+                "ActionType": "share-phone" if b.get("contact") else "reply",
+                "ActionBody": "phone" if b.get("contact") else b["text"],
+                "Text": b["text"],
+            } for b in buttons]}
+        return None
+
+    def send_message(self, receiver, text, buttons=None, tracking_data=None, inline_buttons=None):
         """send_message of type text.
 
         :param str receiver: Viber user id from a callback
-        :param str text: message text (cut at 7000 chars)
+        :param str text: message text (≤ 7000 characters; callers split longer texts)
         :param list buttons: optional keyboard, dicts ``{"text": str, "contact": bool}``; a contact
             button uses ``ActionType: share-phone``
         :param str tracking_data: echoed back by Viber in the user's reply
+        :param list inline_buttons: rows of ``{"text", "data"}`` answer buttons
         :return: dict with ``message_token``
         """
         payload = {
             "receiver": receiver,
             "type": "text",
             "sender": {"name": self.sender_name},
-            "text": (text or "")[:7000],
+            "text": text or "",
         }
         if tracking_data:
             payload["tracking_data"] = tracking_data
-        if buttons:
+        keyboard = self._keyboard(buttons, inline_buttons)
+        if keyboard:
             payload["min_api_version"] = 3
-            payload["keyboard"] = {
-                "Type": "keyboard",
-                "DefaultHeight": False,
-                "Buttons": [{
-                    "Columns": 6, "Rows": 1,
-                    "ActionType": "share-phone" if b.get("contact") else "reply",
-                    "ActionBody": "phone" if b.get("contact") else b["text"],
-                    "Text": b["text"],
-                } for b in buttons],
-            }
+            payload["keyboard"] = keyboard
         return self._post("send_message", payload)
+
+    def send_media(self, receiver, media_url, filename, size, picture=False, text=None, inline_buttons=None):
+        """send_message of type ``picture`` (jpeg/png/gif ≤ 1 MB, ``text`` ≤ 512 chars) or ``file``
+        (≤ 50 MB, ``file_name`` ≤ 256 chars). Viber fetches the file from `media_url` itself.
+
+        :return: dict with ``message_token``
+        """
+        payload = {"receiver": receiver, "sender": {"name": self.sender_name}, "media": media_url}
+        if picture:
+            payload.update(type="picture", text=text or "")
+        else:
+            payload.update(type="file", size=int(size), file_name=(filename or "file")[:256])
+        keyboard = self._keyboard(inline_buttons=inline_buttons)
+        if keyboard:
+            payload["min_api_version"] = 3
+            payload["keyboard"] = keyboard
+        return self._post("send_message", payload)
+
+    def download_media(self, url, max_bytes):
+        """Download a file a user sent (``message.media`` URL of a picture/file/video callback).
+
+        :return: bytes
+        :raises ViberApiError: code 413 when larger than `max_bytes`, retryable on network errors
+        """
+        try:
+            with self.session.get(url, timeout=self.timeout, stream=True) as response:
+                if response.status_code != 200:
+                    raise ViberApiError(f"HTTP {response.status_code}", code=response.status_code,
+                                        retryable=response.status_code >= 500)
+                chunks, total = [], 0
+                for chunk in response.iter_content(65536):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise ViberApiError("File too large", code=413)
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except requests.RequestException as exc:
+            raise ViberApiError(f"Network error: {exc.__class__.__name__}", code=0, retryable=True) from exc
 
 
 def parse_event(data):
@@ -155,6 +205,7 @@ def parse_event(data):
         "timestamp": data.get("timestamp"),
         "user_id": None, "name": None, "language": None, "text": None, "contact_phone": None,
         "context": data.get("context"), "tracking_data": None, "message_type": None,
+        "media": None, "location": None,
     }
     user = data.get("sender") or data.get("user")
     if isinstance(user, dict):
@@ -171,4 +222,14 @@ def parse_event(data):
         contact = message.get("contact")
         if isinstance(contact, dict):
             result["contact_phone"] = contact.get("phone_number")
+        # Source: developers.viber.com/docs/api/rest-bot-api/#receive-message-from-user - picture/video/file
+        # carry `media` (URL), `file_name`, `size`; a picture's `text` is its caption; location `{lat, lon}`
+        if result["message_type"] in ("picture", "video", "file") and message.get("media"):
+            kind = {"picture": "photo", "video": "video", "file": "document"}[result["message_type"]]
+            result["media"] = {"type": kind, "file_id": message["media"],
+                               "file_name": message.get("file_name") or f"{kind}_{result['message_token']}",
+                               "mime_type": None, "file_size": int(message.get("size") or 0)}
+        location = message.get("location")
+        if isinstance(location, dict) and "lat" in location and "lon" in location:
+            result["location"] = (float(location["lat"]), float(location["lon"]))
     return result

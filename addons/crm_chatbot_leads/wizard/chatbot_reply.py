@@ -1,5 +1,11 @@
+import base64
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.mimetypes import guess_mimetype
+
+from ..const import TELEGRAM_DOCUMENT_UPLOAD_MAX, TELEGRAM_PHOTO_UPLOAD_MAX, VIBER_FILE_MAX, VIBER_PICTURE_MAX
+from ..models.chatbot_message import PHOTO_MIMETYPES
 
 
 class ChatbotReply(models.TransientModel):
@@ -12,7 +18,9 @@ class ChatbotReply(models.TransientModel):
     conversation_id = fields.Many2one("chatbot.conversation", string="Chat", required=True, readonly=True)
     channel = fields.Selection(related="conversation_id.channel")
     customer_name = fields.Char(related="conversation_id.name", string="Customer")
-    body = fields.Text(string="Message", required=True)
+    body = fields.Text(string="Message")
+    attachment_file = fields.Binary(string="Photo or Document", attachment=False)
+    attachment_name = fields.Char(string="File Name")
 
     @api.model
     def default_get(self, fields_list):
@@ -38,18 +46,38 @@ class ChatbotReply(models.TransientModel):
         conversation.check_access("read")
         if self.lead_id:
             self.lead_id.check_access("write")
-        if not (self.body or "").strip():
+        if not (self.body or "").strip() and not self.attachment_file:
             raise UserError(_("Write the message to send."))
         bot = conversation.sudo().bot_id
         if not bot.active:
             raise UserError(_("The bot %(bot)s is archived: messages cannot be sent through it.", bot=bot.name))
         if conversation.state == "unsubscribed":
             raise UserError(_("The customer unsubscribed from the bot: messages can no longer be delivered to them."))
+        if self.attachment_file:
+            self._check_attachment_size()
         if conversation.sudo()._chatbot_viber_session_closed():
             raise UserError(_(
                 "The customer last wrote more than 24 hours ago. Viber delivers free messages only within 24 "
                 "hours of the customer's message: enable paid messages on the bot or wait until the customer "
                 "writes again."))
+
+    def _check_attachment_size(self):
+        """The messengers' upload limits, with a clear answer (Telegram: photo 10 MB, document 50 MB;
+        Viber: picture 1 MB, file 50 MB)."""
+        _ = self.env._
+        size = len(base64.b64decode(self.attachment_file))
+        mimetype = guess_mimetype(base64.b64decode(self.attachment_file)[:1024])
+        photo = mimetype in PHOTO_MIMETYPES
+        if self.channel == "telegram":
+            limit = TELEGRAM_PHOTO_UPLOAD_MAX if photo else TELEGRAM_DOCUMENT_UPLOAD_MAX
+        else:
+            limit = VIBER_PICTURE_MAX if photo else VIBER_FILE_MAX
+        if size > limit:
+            raise UserError(_(
+                "%(name)s is %(size)s MB: %(channel)s accepts at most %(limit)s MB for a %(what)s.",
+                name=self.attachment_name or _("The file"), size=round(size / 1048576, 1),
+                channel=dict(self._fields["channel"]._description_selection(self.env)).get(self.channel),
+                limit=round(limit / 1048576, 1), what=_("photo") if photo else _("document")))
 
     def action_send(self):
         """Queue the message (the outbound cron sends it at once, with retries); the chatter shows it
@@ -58,7 +86,17 @@ class ChatbotReply(models.TransientModel):
             wizard._check_can_send()
             # salespeople may not create queue rows themselves: the checks above stand for them
             conversation = wizard.conversation_id.sudo()
-            conversation._chatbot_queue(wizard.body.strip(), kind="reply", lead=wizard.lead_id.sudo() or None,
-                                        author=self.env.user)
+            attachment = None
+            if wizard.attachment_file:
+                record = wizard.lead_id or conversation.lead_id
+                attachment = self.env["ir.attachment"].sudo().create({
+                    "name": wizard.attachment_name or "file",
+                    "datas": wizard.attachment_file,
+                    "res_model": "crm.lead" if record else False,
+                    "res_id": record.id if record else False,
+                })
+            conversation._chatbot_queue((wizard.body or "").strip(), kind="reply",
+                                        lead=wizard.lead_id.sudo() or None, author=self.env.user,
+                                        attachment=attachment)
             conversation._chatbot_start_handoff(self.env.user)
         return {"type": "ir.actions.act_window_close"}
