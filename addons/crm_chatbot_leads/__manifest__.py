@@ -19,6 +19,9 @@
         "views/crm_lead_views.xml",
         "views/crm_chatbot_leads_menus.xml",
     ],
+    "demo": [
+        "demo/crm_chatbot_leads_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }

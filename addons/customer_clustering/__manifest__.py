@@ -16,6 +16,9 @@
         "views/res_partner_views.xml",
         "views/customer_clustering_menus.xml",
     ],
+    "demo": [
+        "demo/customer_clustering_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }

@@ -18,6 +18,9 @@
         "report/marketplace_pnl_report_views.xml",
         "views/marketplace_connector_menus.xml",
     ],
+    "demo": [
+        "demo/marketplace_connector_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }

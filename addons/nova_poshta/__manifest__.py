@@ -21,6 +21,9 @@
         "views/nova_poshta_menus.xml",
         "views/nova_poshta_street_views.xml",
     ],
+    "demo": [
+        "demo/nova_poshta_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }

@@ -19,6 +19,9 @@
         "views/prro_wizard_views.xml",
         "views/prro_checkbox_menus.xml",
     ],
+    "demo": [
+        "demo/prro_checkbox_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }
