@@ -99,4 +99,8 @@ class ChatbotReply(models.TransientModel):
                                         lead=wizard.lead_id.sudo() or None, author=self.env.user,
                                         attachment=attachment)
             conversation._chatbot_start_handoff(self.env.user)
-        return {"type": "ir.actions.act_window_close"}
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "title": self.env._("Reply queued"),
+            "message": self.env._("The bot sends your answer now and tries again if the messenger is down; "
+                                  "the lead's chatter shows it once sent."),
+            "next": {"type": "ir.actions.act_window_close"}}}

@@ -317,24 +317,31 @@ class MarketplaceOrder(models.Model):
         return binding
 
     def action_retry(self):
-        """Retry exception orders (after mapping the offers or receiving stock). An order the marketplace has
-        cancelled meanwhile is never confirmed."""
-        for binding in self.filtered(lambda b: b.state == "exception" and not b.sale_order_id):
+        """Retry exception orders (after mapping the offers or receiving stock); answers with the counts
+        and reloads the view so the new state shows at once. An order the marketplace has cancelled
+        meanwhile is never confirmed."""
+        retried = self.filtered(lambda b: b.state == "exception" and not b.sale_order_id)
+        for binding in retried:
             if binding.marketplace_failed:
                 binding._apply_marketplace_failure()
                 continue
             from ..tools.marketplace_api import Order, OrderLine
 
             raw = json.loads(binding.payload or "{}")
-            adapter_cls = type(binding.channel_id._get_adapter())
-            data = adapter_cls._parse_order(raw) if raw else Order(
+            data = type(binding.channel_id._get_adapter())._parse_order(raw) if raw else Order(
                 external_id=binding.external_id, created="", changed="", status="", customer_name="",
                 phone="", email="", lines=[OrderLine("", "", "", 0, 0)])
             if data.failed:
                 binding._apply_marketplace_failure()
                 continue
             binding._create_sale_order(data)
-        return True
+        imported = retried.filtered(lambda b: b.state == "imported")
+        message = self.env._("Retried %(count)s orders: %(imported)s imported, %(exceptions)s still in exception.",
+                             count=len(retried), imported=len(imported), exceptions=len(retried - imported))
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success" if retried and imported == retried else "warning",
+            "title": self.env._("Marketplace orders"), "message": message, "sticky": False,
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     # -- data for other modules (waybills, fiscal receipts) -------------------------------------
     def _get_delivery_data(self):

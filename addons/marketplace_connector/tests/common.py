@@ -22,10 +22,13 @@ class MarketplaceCommon(TransactionCase):
             "name": "Prom shop", "channel_type": "prom", "api_token": "prom-token",
             "base_url": cls.prom.url + PREFIX, "warehouse_id": cls.warehouse.id, "stock_buffer": 1,
             "pricelist_id": cls.pricelist.id, "commission_percent": 5,
+            # prices in the tests are in the company currency (the demo data activates hryvnia with a rate)
+            "currency_id": cls.env.company.currency_id.id,
         })
         cls.rozetka_channel = cls.env["marketplace.channel"].create({
             "name": "Rozetka shop", "channel_type": "rozetka", "login": "seller", "password": "pa$$",
             "base_url": cls.rozetka.url, "warehouse_id": cls.warehouse.id,
+            "currency_id": cls.env.company.currency_id.id,
         })
         cls.products = cls.env["product.product"].create([
             {"name": f"Товар {i}", "default_code": f"SKU-{i}", "barcode": f"48200000{i:05d}",

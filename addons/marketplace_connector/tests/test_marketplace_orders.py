@@ -131,7 +131,8 @@ class TestMarketplaceFeed(HttpCase):
         product = self.env["product.product"].create({"name": "Feed item", "default_code": "FEED-1",
                                                       "is_storable": True, "list_price": 55.0})
         channel = self.env["marketplace.channel"].create({"name": "Feed channel", "channel_type": "prom",
-                                                          "api_token": "x"})
+                                                          "api_token": "x",
+                                                          "currency_id": self.env.company.currency_id.id})
         self.env["marketplace.offer"].create({"channel_id": channel.id, "external_id": "1", "product_id": product.id})
         bad = self.url_open(f"/marketplace/feed/{channel.id}/wrong.xml")
         self.assertEqual(bad.status_code, 403)

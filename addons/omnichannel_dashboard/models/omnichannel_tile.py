@@ -190,10 +190,8 @@ class OmnichannelTile(models.Model):
         return {"value": total, "lines": lines, "level": "danger" if total else "ok"}
 
     def _tile_mp_exceptions_action(self):
-        action = self._tile_window("marketplace_connector.marketplace_order_action", "marketplace.order",
-                                   [("state", "=", "exception")])
-        action["context"] = {"group_by": ["channel_id"]}
-        return action
+        return self._tile_window("marketplace_connector.marketplace_order_action", "marketplace.order",
+                                 [("state", "=", "exception")])
 
     def _tile_mp_push(self):
         channels = self.env["marketplace.channel"].search([])
