@@ -1,6 +1,6 @@
 # Shared helpers for scripts/*.sh (sourced, not executed).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODULES="${MODULES:-crm_chatbot_leads,marketplace_connector,nova_poshta,prro_checkbox,customer_clustering}"
+MODULES="${MODULES:-crm_chatbot_leads,marketplace_connector,nova_poshta,prro_checkbox,customer_clustering,omnichannel_dashboard}"
 PYTHON="${PYTHON:-python3}"
 
 odoo_available() {
