@@ -16,7 +16,7 @@ class TestMarketplaceBas(TransactionCase):
         cls.channel = cls.env["marketplace.channel"].create({
             "name": "BAS", "channel_type": "bas", "login": "odoo", "password": "secret",
             "base_url": cls.bas.url + PATH, "bas_warehouse": "Основний", "warehouse_id": cls.warehouse.id,
-            "pricelist_id": cls.pricelist.id})
+            "pricelist_id": cls.pricelist.id, "currency_id": cls.env.company.currency_id.id})
         cls.kettle, cls.mug = cls.env["product.product"].create([
             {"name": "Чайник", "default_code": "BAS-1", "is_storable": True, "list_price": 1},
             {"name": "Кружка", "barcode": "4820000099992", "is_storable": True, "list_price": 1}])
@@ -92,7 +92,8 @@ class TestMarketplaceBas(TransactionCase):
         prom.add_product(11, sku="BAS-1")
         prom_channel = self.env["marketplace.channel"].create({
             "name": "Prom BAS prices", "channel_type": "prom", "api_token": "prom-token",
-            "base_url": prom.url + PREFIX, "warehouse_id": self.warehouse.id, "pricelist_id": self.pricelist.id})
+            "base_url": prom.url + PREFIX, "warehouse_id": self.warehouse.id, "pricelist_id": self.pricelist.id,
+            "currency_id": self.env.company.currency_id.id})
         prom_channel.action_import_offers()
         self.env["marketplace.channel"]._cron_push_stock()
         self.assertEqual(prom.products[11]["price"], 1.0)

@@ -11,7 +11,8 @@ class TestMarketplaceFeedContent(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.channel = cls.env["marketplace.channel"].create({
-            "name": "Feed content", "channel_type": "rozetka", "login": "x", "password": "y", "stock_buffer": 1})
+            "name": "Feed content", "channel_type": "rozetka", "login": "x", "password": "y", "stock_buffer": 1,
+            "currency_id": cls.env.company.currency_id.id})
         parent = cls.env["product.category"].create({"name": "Посуд"})
         cls.categ = cls.env["product.category"].create({"name": "Чайники & кавники", "parent_id": parent.id})
         cls.parent_categ = parent
@@ -82,7 +83,7 @@ class TestMarketplaceFeedRequirements(HttpCase):
             "applied_on": "3_global", "compute_price": "percentage", "percent_price": 10})]})
         self.channel = self.env["marketplace.channel"].create({
             "name": "Feed requirements", "channel_type": "rozetka", "login": "x", "password": "y",
-            "pricelist_id": self.pricelist.id})
+            "pricelist_id": self.pricelist.id, "currency_id": self.env.company.currency_id.id})
         self.product = self.env["product.product"].create({
             "name": "Кавоварка", "default_code": "COF-1", "is_storable": True, "list_price": 1000.0,
             "marketplace_vendor": "Bosch", "image_1920": _png()})
