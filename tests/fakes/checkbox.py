@@ -75,6 +75,7 @@ class CheckboxFake(FakeServer):
         self._serials = {}
         self._state_lock = threading.Lock()
         self.time_in_handlers = 0.0
+        self.dropped = 0  # sell answers dropped after storing the receipt
         super().__init__(**kwargs)
 
     # -- test helpers ---------------------------------------------------------
@@ -419,6 +420,18 @@ class CheckboxFake(FakeServer):
             value = round(discount["value"] if discount["mode"] == "VALUE" else total * discount["value"] / 100)
             total += -value if discount["type"] == "DISCOUNT" else value
         payments = body.get("payments") or []
+        error = self._check_payments(payments, total)
+        if error:
+            return error
+        paid = sum(p["value"] for p in payments)
+        round_sum = 0
+        if body.get("rounding"):
+            round_sum = total - round(total / 10) * 10
+        receipt = self._store_receipt(receipt_id, "RETURN" if is_return else "SELL", shift, body, total,
+                                      paid, round_sum)
+        return self._answer_stored(receipt)
+
+    def _check_payments(self, payments, total):
         for i, payment in enumerate(payments):
             if payment.get("type") not in ("CASH", "CASHLESS", "CARD"):
                 return _validation(["payments", i, "type"], "unexpected value; permitted: 'CASH', 'CASHLESS'")
@@ -428,11 +441,10 @@ class CheckboxFake(FakeServer):
         non_cash = sum(p["value"] for p in payments if p["type"] != "CASH")
         if paid < total or non_cash > total:
             return _error(400, "Сума оплати не відповідає сумі чеку")
-        round_sum = 0
-        if body.get("rounding"):
-            round_sum = total - round(total / 10) * 10
-        receipt = self._store_receipt(receipt_id, "RETURN" if is_return else "SELL", shift, body, total,
-                                      paid, round_sum)
+        return None
+
+    def _answer_stored(self, receipt):
+        """201 with the stored receipt - or, as scripted, no answer / a late one (the receipt stays stored)."""
         drop = False
         if self._drop_after_store > 0:
             self._drop_after_store -= 1
@@ -440,6 +452,7 @@ class CheckboxFake(FakeServer):
         elif self._drop_ratio and self._rng.random() < self._drop_ratio:
             drop = True
         if drop:
+            self.dropped += 1
             return Response(drop=True)
         if self._late_after_store:
             return Response.json(self._strip(receipt), status=201, delay=self._late_after_store.pop(0))

@@ -51,7 +51,7 @@ class AccountMove(models.Model):
         """{journal: amount in the invoice currency} of the payments reconciled with this invoice."""
         self.ensure_one()
         paid = defaultdict(float)
-        for line in self.line_ids.filtered(lambda l: l.account_type in ("asset_receivable", "liability_payable")):
+        for line in self.line_ids.filtered(lambda ln: ln.account_type in ("asset_receivable", "liability_payable")):
             for partial in line.matched_credit_ids:
                 paid[partial.credit_move_id.journal_id] += partial.debit_amount_currency
             for partial in line.matched_debit_ids:

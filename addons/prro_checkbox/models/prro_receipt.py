@@ -149,9 +149,10 @@ class PrroReceipt(models.Model):
         template = product.product_tmpl_id
         return {
             "sequence": sequence, "product_id": product.id or False,
-            "code": (template.prro_code or product.default_code or (f"ODOO-{product.id}" if product else "ODOO-0"))[:256],
+            "code": (template.prro_code or product.default_code or f"ODOO-{product.id or 0}")[:256],
             "uktzed": template.prro_uktzed or False, "barcode": product.barcode or False,
-            "name": re.sub(r"^\[[^\]]*\]\s*", "", (name or product.display_name or "-").split("\n")[0])[:256] or "-",
+            "name": re.sub(r"^\[[^\]]*\]\s*", "", (name or product.display_name or "-").split("\n")[0])[:256]
+            or "-",
             "quantity": abs(quantity), "price_unit": abs(price_unit_incl), "amount": abs(amount),
             "tax_codes": ",".join(str(c) for c in codes),
         }
@@ -159,7 +160,7 @@ class PrroReceipt(models.Model):
     @api.model
     def _prro_lines_from_invoice(self, register, move):
         lines = []
-        for sequence, line in enumerate(move.invoice_line_ids.filtered(lambda l: l.display_type == "product"), 1):
+        for sequence, line in enumerate(move.invoice_line_ids.filtered(lambda ln: ln.display_type == "product"), 1):
             if move.currency_id.is_zero(line.price_total) and not line.quantity:
                 continue
             quantity = line.quantity or 1.0
@@ -172,7 +173,7 @@ class PrroReceipt(models.Model):
     @api.model
     def _prro_lines_from_order(self, register, order):
         lines = []
-        for sequence, line in enumerate(order.order_line.filtered(lambda l: not l.display_type), 1):
+        for sequence, line in enumerate(order.order_line.filtered(lambda ln: not ln.display_type), 1):
             if not line.product_uom_qty or line.is_downpayment:
                 continue
             unit = line.tax_id.compute_all(line.price_unit, order.currency_id, 1.0, product=line.product_id,

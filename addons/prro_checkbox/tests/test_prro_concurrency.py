@@ -55,7 +55,7 @@ class TestPrroConcurrency(TransactionCase):
             journal.write({"prro_payment_type": "cash", "prro_cash_register_id": register.id})
             created.update(register=register.id, partner=partner.id, product=product.id, invoice=invoice.id,
                            payments=invoice._get_reconciled_payments().ids)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.created = created
         self.addCleanup(self._cleanup)
         self.fake.reset_state()
@@ -84,7 +84,7 @@ class TestPrroConcurrency(TransactionCase):
             c["others"].with_env(env).active = True
             for key, value in c["params"].items():
                 env["ir.config_parameter"].set_param(key, value or False)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def _in_threads(self, target, count=2):
         barrier = threading.Barrier(count)
@@ -96,7 +96,7 @@ class TestPrroConcurrency(TransactionCase):
                     env = self._env(cr)
                     barrier.wait(timeout=10)
                     results.append(target(env))
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
             except psycopg2.Error as error:  # the loser of a race on the unique key
                 errors.append(error)
 
@@ -110,7 +110,8 @@ class TestPrroConcurrency(TransactionCase):
     def test_two_workers_fiscalize_same_invoice_exactly_one_receipt(self):
         invoice_id = self.created["invoice"]
         # two workers (e.g. the reconciliation button and the daily cron) queue the invoice at once
-        results, errors = self._in_threads(lambda env: env["account.move"].browse(invoice_id).action_prro_fiscalize().ids)
+        results, errors = self._in_threads(
+            lambda env: env["account.move"].browse(invoice_id).action_prro_fiscalize().ids)
         with self.registry.cursor() as cr:
             receipts = self._env(cr)["prro.receipt"].search([("move_id", "=", invoice_id)])
             self.assertEqual(len(receipts), 1, (results, errors))
@@ -132,7 +133,7 @@ class TestPrroConcurrency(TransactionCase):
         invoice_id = self.created["invoice"]
         with self.registry.cursor() as cr:
             receipt_id = self._env(cr)["account.move"].browse(invoice_id).action_prro_fiscalize().id
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.fake.late_after_store(1.0)
         seen = {}
 

@@ -96,6 +96,7 @@ class CheckboxApi:
         self.session = session or requests.Session()
         self.calls = 0  # HTTP requests made (benchmark / tests)
         self.elapsed = 0.0  # seconds spent waiting for Checkbox
+        self.slept = 0.0  # seconds spent between status polls
 
     # -- transport ---------------------------------------------------------
     def _headers(self, auth, license_key):
@@ -225,8 +226,12 @@ class CheckboxApi:
             shift = self.get_shift(shift_id)
             if shift.get("status") in statuses or time.monotonic() + delay > deadline:
                 return shift
-            time.sleep(delay)
+            self._sleep(delay)
             delay = min(delay * 2, max_delay)
+
+    def _sleep(self, seconds):
+        self.slept += seconds
+        time.sleep(seconds)
 
     # -- receipts ----------------------------------------------------------
     def sell(self, payload):
@@ -246,7 +251,7 @@ class CheckboxApi:
         deadline = time.monotonic() + budget
         delay = first_delay
         while True:
-            time.sleep(delay)
+            self._sleep(delay)
             receipt = self.get_receipt(receipt_id)
             if receipt is None or receipt.get("status") in ("DONE", "ERROR", "CANCELLED"):
                 return receipt

@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..tools.checkbox_api import CheckboxError
+
 _logger = logging.getLogger(__name__)
 
 
@@ -19,13 +21,14 @@ class PrroReconciliation(models.TransientModel):
     @api.depends("line_ids.kind")
     def _compute_counts(self):
         for wizard in self:
-            wizard.missing_count = len(wizard.line_ids.filtered(lambda l: l.kind == "missing"))
-            wizard.mismatch_count = len(wizard.line_ids.filtered(lambda l: l.kind != "missing"))
+            wizard.missing_count = len(wizard.line_ids.filtered(lambda ln: ln.kind == "missing"))
+            wizard.mismatch_count = len(wizard.line_ids.filtered(lambda ln: ln.kind != "missing"))
 
     def _prro_paid_documents(self):
         """Invoices / credit notes paid on the day through a fiscal journal."""
         payments = self.env["account.payment"].search([
-            ("company_id", "=", self.company_id.id), ("date", "=", self.date), ("state", "not in", ("draft", "canceled")),
+            ("company_id", "=", self.company_id.id), ("date", "=", self.date),
+            ("state", "not in", ("draft", "canceled")),
             ("journal_id.prro_payment_type", "!=", False), ("partner_type", "=", "customer")])
         return payments.reconciled_invoice_ids.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
 
@@ -48,6 +51,11 @@ class PrroReconciliation(models.TransientModel):
                                                 ("opened_at", "<", fields.Datetime.to_datetime(self.date)
                                                  + timedelta(days=1))])
         for shift in shifts:
+            if shift.state != "CLOSED":
+                try:
+                    shift.action_prro_refresh()  # read-only: today's totals as Checkbox counts them
+                except CheckboxError as error:
+                    _logger.info("PRRO shift %s not refreshed: %s", shift.id, error.message)
             receipts = shift.receipt_ids.filtered(lambda r: r.state == "done" and r.receipt_type == "sell")
             shift_total = shift.cash_sales + shift.card_sales
             if shift.currency_id.compare_amounts(sum(receipts.mapped("total_sum")), shift_total):
@@ -64,9 +72,9 @@ class PrroReconciliation(models.TransientModel):
 
     def action_fiscalize_missing(self):
         self.ensure_one()
-        missing = self.line_ids.filtered(lambda l: l.kind == "missing")
+        missing = self.line_ids.filtered(lambda ln: ln.kind == "missing")
         missing.receipt_id.filtered(lambda r: r.state == "error").action_prro_retry()
-        missing.filtered(lambda l: not l.receipt_id).move_id.action_prro_fiscalize()
+        missing.filtered(lambda ln: not ln.receipt_id).move_id.action_prro_fiscalize()
         return self.action_check()
 
     @api.model
@@ -75,7 +83,8 @@ class PrroReconciliation(models.TransientModel):
         for company in self.env["prro.cash.register"].search([]).company_id:
             wizard = self.create({"company_id": company.id, "date": fields.Date.subtract(fields.Date.today(), days=1)})
             wizard.action_check()
-            wizard.line_ids.filtered(lambda l: l.kind == "missing" and not l.receipt_id).move_id.action_prro_fiscalize()
+            missing = wizard.line_ids.filtered(lambda ln: ln.kind == "missing" and not ln.receipt_id)
+            missing.move_id.action_prro_fiscalize()
             _logger.info("PRRO reconciliation %s: %s missing, %s mismatched", company.name, wizard.missing_count,
                          wizard.mismatch_count)
 
