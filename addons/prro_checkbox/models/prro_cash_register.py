@@ -257,13 +257,16 @@ class PrroCashRegister(models.Model):
         testing = getattr(threading.current_thread(), "testing", False)
         for register in self.search([]):
             shift = register._prro_current_shift()
-            if not shift or shift.state != "OPENED" or not register._prro_shift_too_old(shift):
+            if not shift or shift.state != "OPENED":
                 continue
             try:
-                with self.env.cr.savepoint():
-                    register._prro_close_shift(register._prro_api())
+                api_client = register._prro_api()
+                if register._prro_shift_too_old(shift):
+                    register._prro_close_shift(api_client)
+                else:  # keep the shift list's balances current (one read per register and run)
+                    self.env["prro.shift"]._prro_upsert(register, api_client.get_shift(shift.checkbox_id))
             except CheckboxError as error:
-                _logger.warning("PRRO register %s: shift not closed: %s", register.id, error.message)
+                _logger.warning("PRRO register %s: shift not closed/refreshed: %s", register.id, error.message)
                 shift.error_message = error.message
             if not testing:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the Z report exists in Checkbox now

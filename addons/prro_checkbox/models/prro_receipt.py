@@ -97,12 +97,11 @@ class PrroReceipt(models.Model):
         ("key_uniq", "unique(key)", "This payment already has a fiscal receipt."),
     ]
 
-    @api.depends("fiscal_code", "receipt_type", "move_id", "sale_order_id")
+    @api.depends("fiscal_code", "move_id", "sale_order_id", "uuid")
     def _compute_name(self):
-        labels = dict(self._fields["receipt_type"]._description_selection(self.env))
         for receipt in self:
-            source = receipt.move_id.name or receipt.sale_order_id.name or ""
-            receipt.name = " ".join(p for p in (labels.get(receipt.receipt_type), receipt.fiscal_code or source) if p)
+            receipt.name = (receipt.fiscal_code or receipt.move_id.name or receipt.sale_order_id.name
+                            or (receipt.uuid or "")[:8])
 
     @api.depends("line_ids.amount", "amount_discount", "receipt_type", "amount_cash", "amount_card",
                  "amount_cashless")
@@ -275,6 +274,9 @@ class PrroReceipt(models.Model):
         done = 0
         for receipt_id in ids:
             receipt = self.browse(receipt_id)
+            lang = receipt.company_id.partner_id.lang
+            if lang and lang != self.env.lang:
+                receipt = receipt.with_context(lang=lang)  # reasons are read by the shop's staff
             if not receipt._prro_lease():
                 continue
             commit()

@@ -27,8 +27,10 @@ class TestPrroShift(PrroCommon):
         self._run_cron()
         shift = self.register._prro_current_shift()
         self.assertEqual(shift.state, "OPENED")
+        self.assertEqual(shift.cash_sales, 0.0)
         self.env["prro.cash.register"]._cron_close_shifts()
         self.assertEqual(shift.state, "OPENED", "not yet closing time")
+        self.assertEqual(shift.cash_sales, 1100.0, "balances refreshed from Checkbox")
         shift.opened_at = datetime.now() - timedelta(hours=23, minutes=40)  # near the 24-hour limit
         self.env["prro.cash.register"]._cron_close_shifts()
         self.assertEqual(shift.state, "CLOSED")
