@@ -7,9 +7,12 @@ Works on a throw-away copy of DB (a database with marketplace_connector installe
    (cron trigger) running on the copy;
 3. M marketplace orders imported: orders per second;
 4. the last-unit race: R rounds of two channels ordering the last unit at the same moment, in two
-   threads with their own transactions; prints the number of oversells.
+   threads with their own transactions, plus (--odoo-sales, on by default) a salesperson confirming a sale
+   order for the same unit in a third thread (through Odoo's RPC retry, as a browser request would);
+   prints the number of oversells (units reserved more often than they exist).
 
     PYTHONPATH=. python3 tests/bench/marketplace_bench.py --db DB [--products 10000] [--orders 1000] [--races 200]
+        [--no-odoo-sales] [--skip-push]
 """
 
 import argparse
@@ -38,6 +41,9 @@ def main():
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--races", type=int, default=200)
     parser.add_argument("--changes", type=int, default=5)
+    parser.add_argument("--no-odoo-sales", dest="odoo_sales", action="store_false",
+                        help="race the two marketplaces only, without a salesperson's order")
+    parser.add_argument("--skip-push", action="store_true", help="skip the stock-change latency part (2.)")
     args = parser.parse_args()
 
     import odoo
@@ -104,6 +110,8 @@ def main():
             first = products[0]
 
         # 2. one stock change with a running server (its cron thread is woken by the trigger)
+        if args.skip_push:
+            args.changes = 0
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "odoo", "-d", bench_db, f"--addons-path={addons_path}",
@@ -133,8 +141,9 @@ def main():
                 time.sleep(0.01)
             latencies.append(max(v if v is not None else float("inf") for v in got.values()))
             print(f"stock change {step + 1}: Prom after {got['prom']}s, Rozetka after {got['rozetka']}s")
-        print(f"stock change -> both channels: median {statistics.median(latencies):.2f}s, "
-              f"max {max(latencies):.2f}s over {len(latencies)} changes (server cron woken by trigger)")
+        if latencies:
+            print(f"stock change -> both channels: median {statistics.median(latencies):.2f}s, "
+                  f"max {max(latencies):.2f}s over {len(latencies)} changes (server cron woken by trigger)")
         server.terminate()
         server.wait(30)
         server = None
@@ -169,7 +178,19 @@ def main():
         for r in range(args.races):
             prom.add_product(100000 + r, sku=f"L-{r}")
             rozetka.add_item(100000 + r, article=f"L-{r}")
-        oversells = conflicts = 0
+        from odoo.service.model import retrying
+
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            customer_id = env["res.partner"].create({"name": "Bench walk-in customer"}).id
+            salesman_id = env.ref("base.user_demo", raise_if_not_found=False).id or odoo.SUPERUSER_ID
+            # the salesperson's quotations are ready: each round only confirms one (the reservation then lands
+            # at the same moment as the imports', which a quotation created inside the round would miss)
+            quotations = env["sale.order"].with_user(salesman_id).create([{
+                "partner_id": customer_id, "warehouse_id": warehouse.id,
+                "order_line": [(0, 0, {"product_id": p.id, "product_uom_qty": 1})]} for p in race_products]).ids
+            cr.commit()
+        oversells = conflicts = odoo_reserved = marketplace_reserved = 0
         conflict_samples = []
         t0 = time.perf_counter()
         for r, product in enumerate(race_products):
@@ -178,7 +199,8 @@ def main():
             rozetka.add_order(500000 + r, [{"item_id": 100000 + r, "quantity": 1, "price": 1, "article": f"L-{r}"}])
             prom_order = PromApi._parse_order(prom.orders[500000 + r])
             rozetka_order = RozetkaApi._parse_order(rozetka.orders[500000 + r])
-            barrier = threading.Barrier(2)
+            contenders = 3 if args.odoo_sales else 2
+            barrier = threading.Barrier(contenders)
             errors = []
 
             def run(channel_id, order, barrier=barrier, errors=errors):
@@ -190,8 +212,24 @@ def main():
                 except Exception as error:  # reported, counted
                     errors.append(error)
 
+            def sell(order_id, barrier=barrier, errors=errors):
+                try:
+                    with registry.cursor() as cr:
+                        env = odoo.api.Environment(cr, salesman_id, {})
+                        barrier.wait()
+
+                        def confirm():
+                            env["sale.order"].browse(order_id).action_confirm()
+
+                        retrying(confirm, env)
+                        cr.commit()
+                except Exception as error:  # reported, counted
+                    errors.append(error)
+
             threads = [threading.Thread(target=run, args=(prom_channel.id, prom_order)),
                        threading.Thread(target=run, args=(rozetka_channel.id, rozetka_order))]
+            if args.odoo_sales:
+                threads.append(threading.Thread(target=sell, args=(quotations[r],)))
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -199,15 +237,23 @@ def main():
             conflicts += len(errors)
             conflict_samples.extend(repr(e)[:300] for e in errors)
             with registry.cursor() as cr:
-                cr.execute("""SELECT count(*) FROM marketplace_order mo JOIN sale_order so ON so.id = mo.sale_order_id
-                              JOIN sale_order_line sol ON sol.order_id = so.id
-                              WHERE sol.product_id = %s AND so.state = 'sale'""", [product.id])
-                confirmed = cr.fetchone()[0]
-            oversells += max(0, confirmed - 1)
+                cr.execute("""SELECT COALESCE(sum(sml.quantity), 0), COALESCE(sum(sml.quantity) FILTER (
+                                     WHERE so.marketplace_order_id IS NOT NULL), 0)
+                                FROM stock_move_line sml JOIN stock_move sm ON sm.id = sml.move_id
+                                LEFT JOIN sale_order_line sol ON sol.id = sm.sale_line_id
+                                LEFT JOIN sale_order so ON so.id = sol.order_id
+                               WHERE sml.product_id = %s AND sml.state NOT IN ('done', 'cancel')""", [product.id])
+                reserved, by_marketplace = cr.fetchone()
+            oversells += max(0, int(reserved) - 1)
+            marketplace_reserved += int(by_marketplace)
+            odoo_reserved += int(reserved) - int(by_marketplace)
         if conflict_samples:
             print("failed imports, first errors:", conflict_samples[:3])
-        print(f"last-unit race: {args.races} rounds in {time.perf_counter() - t0:.1f}s, oversells: {oversells}, "
-              f"imports that failed after retries: {conflicts}")
+        print(f"last-unit race: {args.races} rounds, {contenders} contenders each "
+              f"(Prom import, Rozetka import{', salesperson order' if args.odoo_sales else ''}) "
+              f"in {time.perf_counter() - t0:.1f}s, oversells: {oversells}, "
+              f"unit won by a marketplace {marketplace_reserved}x, by the salesperson {odoo_reserved}x, "
+              f"imports/sales that failed after retries: {conflicts}")
         prom.stop()
         rozetka.stop()
     finally:

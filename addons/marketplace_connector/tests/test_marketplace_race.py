@@ -217,6 +217,72 @@ class TestMarketplaceLastUnitRace(TransactionCase):
         finally:
             self._cleanup(ids, max_partner)
 
+    def test_cron_path_commits_each_order_and_a_bad_one_does_not_block(self):
+        """The cron import (one committed transaction per order): an order that cannot be converted is rolled
+        back entirely (no binding half-written, no draft sale order), recorded as a visible exception, and the
+        orders after it are imported; the cursor advances."""
+        prom = PromFake().start()
+        self.addCleanup(prom.stop)
+        with self._cursor() as cr:
+            cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
+            max_partner = cr.fetchone()[0]
+        ids = {}
+
+        def setup(env):
+            other = env["res.company"].search([("id", "!=", env.company.id)], limit=1)
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            good = env["product.product"].create({"name": "Cron unit", "default_code": "CRON-OK", "type": "consu"})
+            bad = env["product.product"].create({"name": "Cron foreign", "default_code": "CRON-BAD", "type": "consu"})
+            channel = env["marketplace.channel"].create({
+                "name": "Cron Prom", "channel_type": "prom", "api_token": "prom-token",
+                "base_url": prom.url + PREFIX, "warehouse_id": warehouse.id})
+            env["marketplace.offer"].create([
+                {"channel_id": channel.id, "product_id": good.id, "external_id": "920", "sku": "CRON-OK"},
+                {"channel_id": channel.id, "product_id": bad.id, "external_id": "921", "sku": "CRON-BAD"}])
+            if other:
+                bad.company_id = other  # moved to another company after it was mapped: cannot be sold here
+            ids.update(products=(good | bad).ids, templates=(good | bad).product_tmpl_id.ids, channels=channel.ids,
+                       other=other.id)
+
+        try:
+            self._run(setup)
+            if not ids["other"]:
+                self.skipTest("needs a second company")
+            for oid, pid, sku in ((7201, 920, "CRON-OK"), (7202, 921, "CRON-BAD"), (7203, 920, "CRON-OK")):
+                prom.add_order(oid, [{"id": pid, "sku": sku, "name": "x", "quantity": 1, "price": 10.0}],
+                               phone=PHONE)
+            errors = []
+
+            def cron():
+                try:
+                    with self._cursor() as cr:
+                        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+                        env["marketplace.channel"].browse(ids["channels"][0])._import_orders(commit_each=True)
+                except Exception as error:  # noqa: BLE001 - asserted below
+                    errors.append(error)
+
+            thread = threading.Thread(target=cron)  # not a test thread: the cron path commits
+            thread.start()
+            thread.join(120)
+            self.assertFalse(errors)
+
+            def check(env):
+                bindings = env["marketplace.order"].search([("channel_id", "in", ids["channels"])])
+                by_id = {b.external_id: b for b in bindings}
+                drafts = env["sale.order"].search_count([("order_line.product_id", "in", ids["products"])])
+                return ({k: (b.state, b.exception_reason or False, bool(b.sale_order_id)) for k, b in by_id.items()},
+                        bool(by_id["7202"].exception_message), drafts,
+                        bool(env["marketplace.channel"].browse(ids["channels"][0]).order_cursor))
+
+            states, has_message, orders, cursor = self._run(check)
+            self.assertEqual(states, {"7201": ("imported", False, True), "7202": ("exception", "error", False),
+                                      "7203": ("imported", False, True)})
+            self.assertTrue(has_message)
+            self.assertEqual(orders, 2, "no orphan sale order for the bad one")
+            self.assertTrue(cursor)
+        finally:
+            self._cleanup(ids, max_partner)
+
     def _cleanup(self, ids, max_partner):
         if not ids.get("channels"):
             return
