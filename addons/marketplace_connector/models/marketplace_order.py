@@ -134,6 +134,9 @@ class MarketplaceOrder(models.Model):
         Idempotent: the (channel, external id) pair is unique; a re-import updates the binding. An order the
         marketplace reports as unsuccessful is never confirmed, and one already confirmed is cancelled.
         """
+        if data.parse_error:
+            raise UserError(self.env._("The marketplace's data for this order cannot be read: %(error)s",
+                                       error=data.parse_error))
         vals = self._prepare_binding_vals(channel, data)
         self.env.cr.execute(SQL(
             "SELECT id FROM marketplace_order WHERE channel_id = %s AND external_id = %s FOR UPDATE",

@@ -142,15 +142,19 @@ class TestMarketplaceOrderLife(MarketplaceCommon):
         self.prom.add_order(342, [{"id": 160, "sku": "FOREIGN", "name": "Чужий", "quantity": 1, "price": 5.0}],
                             date=fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%S"))
         self._prom_order(343, product_index=1)
+        self._prom_order(344)
+        self.prom.orders[344]["products"][0]["quantity"] = "два"  # unreadable data in one order of the page
         orders_before = self.env["sale.order"].search_count([])
         self.prom_channel._import_orders()  # does not raise
-        good, bad, last = (self._binding(self.prom_channel, oid) for oid in (341, 342, 343))
+        good, bad, last, unreadable = (self._binding(self.prom_channel, oid) for oid in (341, 342, 343, 344))
+        self.assertEqual((unreadable.state, unreadable.exception_reason), ("exception", "error"))
+        self.assertIn("два", unreadable.exception_message)
         self.assertEqual((good.state, last.state), ("imported", "imported"))
         self.assertEqual((bad.state, bad.exception_reason), ("exception", "error"))
         self.assertTrue(bad.exception_message)
         self.assertFalse(bad.sale_order_id)
         self.assertEqual(self.env["sale.order"].search_count([]), orders_before + 2, "no orphan draft order")
-        self.assertEqual(self.prom_channel.exception_count, 1)
+        self.assertEqual(self.prom_channel.exception_count, 2)
         self.assertTrue(self.prom_channel.order_cursor)
 
     def test_rozetka_paging_survives_orders_changing_while_read(self):

@@ -63,6 +63,7 @@ class Order:
     paid_online: bool = False  # paid through the marketplace (card / marketplace payment)
     paid_amount: float = 0.0
     delivery_provider: str = ""  # carrier code as the marketplace names it (e.g. nova_poshta)
+    parse_error: str = ""  # the marketplace's data for this order could not be read (the others still are)
 
 
 @dataclass
@@ -129,6 +130,22 @@ class MarketplaceAdapter:
             _logger.info("marketplace %s %s: HTTP %s in %.3fs", operation, path, status, seconds)
             if self.on_call:
                 self.on_call(operation, method, path, status, seconds, error)
+
+    def _parse_orders(self, items):
+        """Parse a page of orders; an order whose data cannot be read becomes an Order carrying `parse_error`
+        (so it is recorded as an exception) instead of failing the whole page."""
+        orders = []
+        for data in items:
+            try:
+                orders.append(self._parse_order(data))
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                if not isinstance(data, dict) or data.get("id") in (None, ""):
+                    _logger.warning("marketplace order without id skipped: %r", data)
+                    continue
+                orders.append(Order(external_id=str(data["id"]), created="", changed="", status="",
+                                    customer_name="", phone="", email="", raw=data,
+                                    parse_error=f"{type(exc).__name__}: {exc}"))
+        return orders
 
     # -- interface -------------------------------------------------------------------
     def test_connection(self):

@@ -93,7 +93,7 @@ class PromApi(MarketplaceAdapter):
             if last_id:
                 params["last_id"] = last_id
             page = self._call("GET", "/orders/list", "orders", params=params).get("orders") or []
-            orders.extend(self._parse_order(o) for o in page)
+            orders.extend(self._parse_orders(page))
             if len(page) < 100:
                 break
             last_id = min(o["id"] for o in page)

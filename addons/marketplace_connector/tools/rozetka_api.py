@@ -139,10 +139,9 @@ class RozetkaApi(MarketplaceAdapter):
             content = self._call("GET", "/orders/search", "orders", params={
                 "changed_from": since, "page": page, "sort": "id", "expand": ROZETKA_ORDER_EXPAND}) or {}
             batch = content.get("orders") or []
-            for data in batch:
-                if data.get("id") not in seen:
-                    seen.add(data.get("id"))
-                    orders.append(self._parse_order(data))
+            fresh = [data for data in batch if isinstance(data, dict) and data.get("id") not in seen]
+            seen.update(data.get("id") for data in fresh)
+            orders.extend(self._parse_orders(fresh))
             meta = content.get("_meta") or {}
             if page >= int(meta.get("pageCount") or 1) or not batch:
                 break
