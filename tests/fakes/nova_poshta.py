@@ -32,6 +32,7 @@ class NovaPoshtaFake(FakeServer):
         self.streets = {}  # settlement Ref -> list of street dicts
         self.counterparties = {}
         self.contacts = {}  # contact person Ref -> the properties it was saved with
+        self.addresses = {}  # recipient door address Ref -> Address.save properties
         self.documents = {}  # Ref -> document dict
         self.statuses = {}  # IntDocNumber -> (StatusCode, extra dict)
         self._numbers = itertools.count(20450000000001)
@@ -120,6 +121,24 @@ class NovaPoshtaFake(FakeServer):
                  if name in s["SettlementStreetDescription"].lower()][:int(props["Limit"])]
         return envelope([{"TotalCount": len(found), "Addresses": found}])
 
+    def m_Address_save(self, props):
+        # Source: developers.novaposhta.ua, Address.save ("Створити адресу контрагента"): CounterpartyRef,
+        # StreetRef (a street of the directory), BuildingNumber, Flat, Note -> data[0] = {Ref, Description}
+        known = {ref for ref, _contact in self.counterparties.values()}
+        if props.get("CounterpartyRef") not in known:
+            return envelope(errors=["CounterpartyRef is invalid"], codes=["20000200070"])
+        street = next((s for streets in self.streets.values() for s in streets
+                       if s["SettlementStreetRef"] == props.get("StreetRef")), None)
+        if not street:
+            return envelope(errors=["StreetRef is invalid"], codes=["20000900765"])
+        if not props.get("BuildingNumber"):
+            return envelope(errors=["BuildingNumber is empty"], codes=["20000900766"])
+        ref = str(uuid.uuid4())
+        description = f"{street['Present']} буд. {props['BuildingNumber']}" + (
+            f" кв. {props['Flat']}" if props.get("Flat") else "")
+        self.addresses[ref] = dict(props, Description=description)
+        return envelope([{"Ref": ref, "Description": description}])
+
     def m_Counterparty_getCounterparties(self, props):
         return envelope([{"Ref": "sender-ref", "Description": "ФОП Тестовий", "City": "city-kyiv",
                           "CounterpartyType": "PrivatePerson"}])
@@ -187,6 +206,15 @@ class NovaPoshtaFake(FakeServer):
         missing = [f for f in required if not props.get(f)]
         if missing:
             return envelope(errors=[f"{missing[0]} is empty"], codes=["20000900746"])
+        if str(props.get("NewAddress")) != "1":
+            service = props["ServiceType"]
+            known = self.addresses if service.endswith("Doors") else self.warehouses
+            if props["RecipientAddress"] not in known:
+                return envelope(errors=["RecipientAddress is invalid"], codes=["20000900752"])
+            if props["Recipient"] not in {ref for ref, _c in self.counterparties.values()}:
+                return envelope(errors=["Recipient is invalid"], codes=["20000900753"])
+            if props["ContactRecipient"] not in self.contacts:
+                return envelope(errors=["ContactRecipient is invalid"], codes=["20000900754"])
         if props.get("AfterpaymentOnGoodsCost") and props["ServiceType"] != "WarehouseWarehouse":
             return envelope(errors=["AfterpaymentOnGoodsCost is only for WarehouseWarehouse"], codes=["20000201590"])
         if float(props["Weight"]) < 0.1:

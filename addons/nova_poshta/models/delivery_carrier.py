@@ -278,6 +278,10 @@ class DeliveryCarrier(models.Model):
                 errors.append(self.env._("the recipient street is missing"))
             elif not self._nova_poshta_split_street(partner.street)[1]:
                 errors.append(self.env._("the recipient street has no house number"))
+            street = partner.nova_poshta_street_id
+            if not street or street.city_id != picking.nova_poshta_city_id:
+                errors.append(self.env._(
+                    "choose the recipient's street from the Nova Poshta directory on the address"))
         phone = normalize_phone(partner.mobile or partner.phone)
         if not phone:
             errors.append(self.env._("the recipient needs a Ukrainian mobile phone (+380...)"))
@@ -351,18 +355,9 @@ class DeliveryCarrier(models.Model):
             "AdditionalInformation": self._nova_poshta_client_ref(picking),
         }
         if self.nova_poshta_service_type.endswith("Doors"):
-            # address delivery: NP creates the recipient and the address from these fields ("NewAddress")
-            partner = picking.partner_id
-            street, house = self._nova_poshta_split_street(partner.street)
-            for key in ("Recipient", "ContactRecipient", "RecipientAddress"):
-                vals.pop(key)
-            vals.update({
-                "NewAddress": "1", "RecipientCityName": picking.nova_poshta_city_id.name,
-                "RecipientArea": picking.nova_poshta_city_id.area or "", "RecipientAreaRegions": "",
-                "RecipientAddressName": street, "RecipientHouse": house, "RecipientFlat": partner.street2 or "",
-                "RecipientName": partner.name, "RecipientType": "PrivatePerson",
-                "RecipientContactName": partner.name,
-            })
+            # door delivery: RecipientAddress is the recipient's address saved with Address.save from the street
+            # of the directory (its Ref), the house and the flat - see _nova_poshta_door_address
+            vals["RecipientAddress"] = self.env.context.get("nova_poshta_door_address") or ""
         if picking.nova_poshta_cod_amount > 0:
             if self.nova_poshta_cod_mode == "afterpayment":
                 vals["AfterpaymentOnGoodsCost"] = round(picking.nova_poshta_cod_amount, 2)
@@ -427,11 +422,13 @@ class DeliveryCarrier(models.Model):
             document = self._nova_poshta_find_existing(api, picking)
             if not document:
                 self._nova_poshta_mark_attempt(picking)
-                recipient = contact = False
-                if not self.nova_poshta_service_type.endswith("Doors"):
-                    recipient, contact = self._nova_poshta_recipient(api, picking, phone)
+                recipient, contact = self._nova_poshta_recipient(api, picking, phone)
+                carrier = self
+                if self.nova_poshta_service_type.endswith("Doors"):
+                    carrier = self.with_context(
+                        nova_poshta_door_address=self._nova_poshta_door_address(api, picking, recipient))
                 document = api.save_document(
-                    self._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
+                    carrier._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
         except NovaPoshtaError as error:
             raise UserError(self._nova_poshta_error_message(error)) from None
         cost = float(document.get("CostOnSite") or 0)
@@ -451,6 +448,13 @@ class DeliveryCarrier(models.Model):
         # the order's other parcels now share what is left to collect
         (picking._nova_poshta_cod_parcels() - picking)._nova_poshta_refresh_cod()
         return {"exact_price": cost, "tracking_number": document["IntDocNumber"]}
+
+    def _nova_poshta_door_address(self, api, picking, counterparty_ref):
+        """Address.save for door delivery -> address Ref: the street Ref from the directory, house, flat."""
+        partner = picking.partner_id
+        _street, house = self._nova_poshta_split_street(partner.street)
+        return api.save_address(counterparty_ref, partner.nova_poshta_street_id.ref, house,
+                                flat=partner.street2 or "")
 
     @staticmethod
     def _nova_poshta_person_names(name):

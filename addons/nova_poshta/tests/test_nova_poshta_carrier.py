@@ -207,26 +207,40 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         with self.assertRaises(UserError):
             again.action_create()
 
-    def test_door_delivery_sends_the_address(self):
+    def test_door_delivery_sends_the_street_from_the_directory(self):
         self.carrier.nova_poshta_service_type = "WarehouseDoors"
+        self.fake.add_street("city-lviv", "st-gor", "Городоцька")
+        self.addCleanup(self.fake.streets.clear)
+        street = self.env["nova_poshta.street"].create({"name": "вул. Городоцька", "ref": "st-gor",
+                                                        "city_id": self.lviv.id})
         partner = self.env["res.partner"].create({
-            "name": "Коваль Андрій", "mobile": "0671112233", "street": "вул. Городоцька, 15а",
-            "street2": "кв. 7", "nova_poshta_city_id": self.lviv.id})
-        bad = self.env["res.partner"].create({
+            "name": "Коваль Андрій Петрович", "mobile": "0671112233", "street": "вул. Городоцька, 15а",
+            "street2": "7", "nova_poshta_city_id": self.lviv.id})
+        no_house = self.env["res.partner"].create({
             "name": "Коваль Ірина", "mobile": "0671112234", "street": "вул. Городоцька",
-            "nova_poshta_city_id": self.lviv.id})
+            "nova_poshta_city_id": self.lviv.id, "nova_poshta_street_id": street.id})
+        calls = len(self.fake.requests)
         with self.assertRaises(UserError) as error:
-            self._validate(self._order(partner=bad).picking_ids)
+            self._validate(self._order(partner=no_house).picking_ids)
         self.assertIn("house number", str(error.exception))
+        # free text only: the street must come from the directory (its Ref), checked before any call
+        with self.assertRaises(UserError) as error:
+            self._validate(self._order(partner=partner).picking_ids)
+        self.assertIn("street from the Nova Poshta directory", str(error.exception))
+        self.assertEqual(len(self.fake.requests), calls)
+        partner.nova_poshta_street_id = street
         picking = self._order(partner=partner).picking_ids
         self._validate(picking)
         self.assertTrue(picking.nova_poshta_number)
-        self.assertFalse(self.fake.calls("save") and [c for c in self.fake.calls("save")
-                                                      if c["modelName"] == "Counterparty"])
+        address = [c for c in self.fake.calls("save") if c["modelName"] == "Address"][-1]["methodProperties"]
+        self.assertEqual((address["StreetRef"], address["BuildingNumber"], address["Flat"]), ("st-gor", "15а", "7"))
+        person = [c for c in self.fake.calls("save") if c["modelName"] == "Counterparty"][-1]["methodProperties"]
+        self.assertEqual(person["MiddleName"], "Петрович")
         sent = next(iter(self.fake.documents.values()))
-        self.assertEqual((sent["NewAddress"], sent["RecipientCityName"], sent["RecipientAddressName"],
-                          sent["RecipientHouse"], sent["RecipientFlat"], sent["RecipientsPhone"]),
-                         ("1", "Львів", "вул. Городоцька", "15а", "кв. 7", "380671112233"))
+        self.assertEqual(sent["ServiceType"], "WarehouseDoors")
+        self.assertIn(sent["RecipientAddress"], self.fake.addresses)
+        self.assertNotIn("NewAddress", sent)
+        self.assertEqual((sent["CityRecipient"], sent["RecipientsPhone"]), ("city-lviv", "380671112233"))
 
     def test_parcel_locker_limits_checked_before_any_call(self):
         locker = self.Warehouse.search([("ref", "=", "wh-lviv-locker")])

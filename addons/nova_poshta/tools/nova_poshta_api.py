@@ -196,6 +196,15 @@ class NovaPoshtaApi:
             raise NovaPoshtaError("Nova Poshta did not return the recipient's contact person", "empty", data)
         return person["Ref"], contacts[0]["Ref"]
 
+    def save_address(self, counterparty_ref, street_ref, building, flat="", note=""):
+        """Address.save: a recipient's door address from a street of the directory -> address Ref."""
+        data, _w, _i = self.call("Address", "save", {
+            "CounterpartyRef": counterparty_ref, "StreetRef": street_ref, "BuildingNumber": building,
+            "Flat": flat, "Note": note})
+        if not data or not data[0].get("Ref"):
+            raise NovaPoshtaError("Nova Poshta did not return the address", "empty", data)
+        return data[0]["Ref"]
+
     def save_organisation(self, name, edrpou, ownership_form_ref="", city_ref=""):
         """Counterparty.save for a company recipient (CounterpartyType Organization) -> counterparty ref.
 
