@@ -152,9 +152,13 @@ class StockPicking(models.Model):
             return 0.0
         parcels = self._nova_poshta_cod_parcels().sorted("id")
         delivery = order._nova_poshta_delivery_value() if carrier._nova_poshta_cod_includes_delivery() else 0.0
+        # one conversion rate for the whole computation (amounts are rounded at the end)
+        uah_currency = self.nova_poshta_currency_id
+        rate = 1.0 if not uah_currency or uah_currency == order.currency_id else order.currency_id._get_conversion_rate(
+            order.currency_id, uah_currency, order.company_id, fields.Date.context_today(self))
 
         def uah(amount):
-            return carrier._nova_poshta_uah(amount, order.currency_id, order.company_id)
+            return amount * rate
 
         due = {p.id: uah(p._nova_poshta_goods_value() + (delivery if p == parcels[:1] else 0.0))
                for p in parcels}
