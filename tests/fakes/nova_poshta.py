@@ -66,6 +66,15 @@ class NovaPoshtaFake(FakeServer):
             "SettlementRef": "s-" + city_ref, "SettlementStreetRef": ref, "SettlementStreetDescription": name,
             "Present": f"вул. {name}", "StreetsType": "st", "StreetsTypeDescription": street_type})
 
+    def add_cabinet_document(self, date, phone, info="", city_ref="", warehouse_ref="", cost="70"):
+        """A waybill created by hand in the Nova Poshta cabinet (not through the API of this module)."""
+        ref, number = str(uuid.uuid4()), str(next(self._numbers))
+        self.documents[ref] = {"Ref": ref, "IntDocNumber": number, "DateTime": date, "CostOnSite": cost,
+                               "RecipientsPhone": phone, "InfoRegClientBarcodes": info, "CityRecipient": city_ref,
+                               "RecipientAddress": warehouse_ref}
+        self.statuses[number] = ("1", {})
+        return ref, number
+
     def set_status(self, number, code, **extra):
         self.statuses[number] = (str(code), extra)
 
@@ -222,12 +231,30 @@ class NovaPoshtaFake(FakeServer):
         for field in ("FirstName", "LastName", "MiddleName"):
             if len(str(props.get(field) or "")) > 50:
                 return envelope(errors=[f"{field} is too long"], codes=["20000900749"])
+        if props.get("_validate_only"):
+            return envelope([{}])
         ref, number = str(uuid.uuid4()), str(next(self._numbers))
         document = dict(props, Ref=ref, IntDocNumber=number, CostOnSite=str(self.price), StateId=1)
         self.documents[ref] = document
         self.statuses[number] = ("1", {})
         return envelope([{"Ref": ref, "CostOnSite": str(self.price), "EstimatedDeliveryDate": "25.11.2026",
                           "IntDocNumber": number, "TypeDocument": "InternetDocument"}])
+
+    def m_InternetDocument_update(self, props):
+        # Source: developers.novaposhta.ua, InternetDocument.update ("Редагувати ЕН"): the fields of save plus
+        # the document Ref; only a document not yet handed over to Nova Poshta can be changed.
+        ref = props.get("Ref")
+        if ref not in self.documents:
+            return envelope(errors=["Document not found"], codes=["20000300415"])
+        document = self.documents[ref]
+        if self.statuses.get(document["IntDocNumber"], ("1",))[0] != "1":
+            return envelope(errors=["Document can not be changed"], codes=["20000200203"])
+        checked = self.m_InternetDocument_save(dict(props, _validate_only=True))
+        if not checked["success"]:
+            return checked
+        document.update({k: v for k, v in props.items() if k != "Ref"})
+        return envelope([{"Ref": ref, "CostOnSite": str(self.price), "EstimatedDeliveryDate": "26.11.2026",
+                          "IntDocNumber": document["IntDocNumber"], "TypeDocument": "InternetDocument"}])
 
     def m_InternetDocument_delete(self, props):
         refs = props.get("DocumentRefs")
@@ -259,7 +286,10 @@ class NovaPoshtaFake(FakeServer):
         items = [{"Ref": d["Ref"], "IntDocNumber": d["IntDocNumber"], "InfoRegClientBarcodes":
                   d.get("InfoRegClientBarcodes", ""), "Description": d.get("Description", ""),
                   "AdditionalInformation": d.get("AdditionalInformation", ""),
-                  "CostOnSite": d["CostOnSite"], "DateTime": d["DateTime"]} for d in self.documents.values()
+                  "CostOnSite": d["CostOnSite"], "DateTime": d["DateTime"],
+                  "RecipientsPhone": d.get("RecipientsPhone", ""), "CityRecipient": d.get("CityRecipient", ""),
+                  "RecipientAddress": d.get("RecipientAddress", ""),
+                  "StateId": int(self.statuses.get(d["IntDocNumber"], ("1",))[0])} for d in self.documents.values()
                  if (not start or day(d["DateTime"]) >= start) and (not end or day(d["DateTime"]) <= end)]
         if self.list_without_barcodes:
             for item in items:

@@ -60,6 +60,10 @@ class DeliveryCarrier(models.Model):
         help="When set, the cash on delivery that Nova Poshta pays out is registered as a payment of the "
              "order's posted invoices in this journal (e.g. a 'Nova Poshta transfers' bank journal). "
              "Empty: the payout is only noted on the order.")
+    nova_poshta_use_locations = fields.Boolean(
+        string="Branch Picker at Checkout", default=True,
+        help="Customers choose the Nova Poshta branch or parcel locker in the website checkout (searchable by "
+             "city and number).")
     nova_poshta_default_weight = fields.Float(string="Default Weight (kg)", default=1.0)
     nova_poshta_default_length = fields.Integer(string="Default Length (cm)", default=30)
     nova_poshta_default_width = fields.Integer(string="Default Width (cm)", default=20)
@@ -145,6 +149,42 @@ class DeliveryCarrier(models.Model):
                        "message": self.env._("Connection works. Sender: %(sender)s",
                                              sender=self.nova_poshta_sender_name or "-")},
         }
+
+    # -- pickup locations (Odoo's location selector: website checkout) -------------------------
+    def _nova_poshta_get_close_locations(self, partner_address, **kwargs):
+        """Branches and parcel lockers for the location selector, searched by city and number.
+
+        The selector passes what the customer typed as `partner_address.zip` ("Львів 5", "5", "Київ");
+        without it, the branches of the address's Nova Poshta city are listed.
+
+        :return: list of location dicts (id = nova_poshta.warehouse id), at most `nova_poshta.pickup_limit`
+        """
+        self.ensure_one()
+        Warehouse = self.env["nova_poshta.warehouse"].sudo()
+        text = (partner_address.zip or "").strip()
+        domain = []
+        if text:
+            words = text.replace(",", " ").replace("№", " ").split()
+            numbers = [w for w in words if w.isdigit()]
+            names = [w for w in words if not w.isdigit()]
+            if numbers:
+                domain.append(("number", "=", numbers[0]))
+            for name in names:
+                domain.append(("city_id.name", "=ilike", f"{name}%"))
+        else:
+            city = partner_address.nova_poshta_city_id
+            domain = [("city_id", "=", city.id)] if city else (
+                [("city_id.name", "=ilike", partner_address.city)] if partner_address.city else [])
+        if not domain:
+            return []
+        limit = int(self.env["ir.config_parameter"].sudo().get_param("nova_poshta.pickup_limit", 30))
+        warehouses = Warehouse.search(domain, order="number_int, id", limit=limit)
+        return [{
+            "id": warehouse.id, "name": warehouse.name, "street": warehouse.address or "",
+            "city": warehouse.city_id.name, "zip_code": warehouse.number or "", "country_code": "UA",
+            "state": False, "latitude": 0.0, "longitude": 0.0,
+            "additional_data": {"nova_poshta_ref": warehouse.ref, "category": warehouse.category},
+        } for warehouse in warehouses]
 
     # -- rate ----------------------------------------------------------------------------
     def nova_poshta_rate_shipment(self, order):
@@ -288,7 +328,8 @@ class DeliveryCarrier(models.Model):
         names = (partner.name or "").split()
         if len(names) < 2:
             errors.append(self.env._("the recipient needs a first and a last name"))
-        weight = picking.shipping_weight or picking.weight or self.nova_poshta_default_weight
+        weight = (picking.nova_poshta_weight or picking.shipping_weight or picking.weight
+                  or self.nova_poshta_default_weight)
         if picking.nova_poshta_warehouse_id.max_weight and weight > picking.nova_poshta_warehouse_id.max_weight:
             errors.append(self.env._("the parcel (%(weight)s kg) is heavier than the branch accepts (%(max)s kg)",
                                      weight=weight, max=picking.nova_poshta_warehouse_id.max_weight))
@@ -327,9 +368,11 @@ class DeliveryCarrier(models.Model):
                 "weight": round(package.shipping_weight or package.weight or weight / len(packages), 3),
             })
         if not seats:
+            count = max(picking.nova_poshta_seats_amount, 1)
             seats = [{"volumetricLength": self.nova_poshta_default_length,
                       "volumetricWidth": self.nova_poshta_default_width,
-                      "volumetricHeight": self.nova_poshta_default_height, "weight": round(weight, 3)}]
+                      "volumetricHeight": self.nova_poshta_default_height, "weight": round(weight / count, 3)}
+                     for _i in range(count)]
         for seat in seats:
             seat["volumetricVolume"] = round(
                 seat["volumetricLength"] * seat["volumetricWidth"] * seat["volumetricHeight"] / 1_000_000, 4)
@@ -490,6 +533,106 @@ class DeliveryCarrier(models.Model):
                                                        email=person.email or "")
         Recipient._nova_poshta_remember(self, key, counterparty, contact)
         return counterparty, contact
+
+    # -- edit an existing waybill, import the cabinet's waybills --------------------------------
+    def _nova_poshta_update_one(self, picking):
+        """InternetDocument.update with the picking's current branch, COD, weight and seats.
+
+        Nova Poshta accepts changes only before the parcel is handed over (status 1).
+        """
+        if picking.nova_poshta_state != "created":
+            raise UserError(self.env._(
+                "Nova Poshta: waybill %(number)s can only be changed before the parcel is handed over.",
+                number=picking.nova_poshta_number))
+        self._nova_poshta_lock_picking(picking)
+        phone, _first, _last, weight = self._nova_poshta_check_picking(picking)
+        api = self._nova_poshta_api()
+        try:
+            recipient, contact = self._nova_poshta_recipient(api, picking, phone)
+            carrier = self
+            if self.nova_poshta_service_type.endswith("Doors"):
+                carrier = self.with_context(
+                    nova_poshta_door_address=self._nova_poshta_door_address(api, picking, recipient))
+            vals = carrier._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight)
+            vals["Ref"] = picking.nova_poshta_document_ref
+            document = api.update_document(vals)
+        except NovaPoshtaError as error:
+            raise UserError(self._nova_poshta_error_message(error)) from None
+        picking.write({"nova_poshta_cost": float(document.get("CostOnSite") or picking.nova_poshta_cost),
+                       "nova_poshta_phone": phone})
+        picking.message_post(body=self.env._(
+            "Nova Poshta waybill %(number)s updated: branch %(branch)s, %(seats)s seats, %(weight)s kg, "
+            "cash on delivery %(cod)s UAH.", number=picking.nova_poshta_number,
+            branch=picking.nova_poshta_warehouse_id.display_name or "-", seats=vals["SeatsAmount"],
+            weight=vals["Weight"], cod=picking.nova_poshta_cod_amount))
+        return document
+
+    def action_nova_poshta_import_waybills(self, days=3):
+        """Import the waybills created by hand in the Nova Poshta cabinet, matched to open pickings.
+
+        A document is matched by our reference in its client number (InfoRegClientBarcodes or the additional
+        information: the transfer's or the order's name), else by the recipient's phone when exactly one open
+        transfer of this carrier has that phone. Documents already known, or matching nothing, are left.
+        """
+        self.ensure_one()
+        today = self.env["stock.picking"]._nova_poshta_shop_today()
+        max_pages = int(self.env["ir.config_parameter"].sudo().get_param(
+            "nova_poshta.document_list_max_pages", const.DOCUMENT_LIST_MAX_PAGES))
+        api = self._nova_poshta_api()
+        documents = []
+        try:
+            for page in range(1, max_pages + 1):
+                data = api.list_documents((today - timedelta(days=days)).strftime("%d.%m.%Y"),
+                                          today.strftime("%d.%m.%Y"), page)
+                documents.extend(data)
+                if len(data) < const.DOCUMENT_LIST_PAGE_SIZE:
+                    break
+        except NovaPoshtaError as error:
+            raise UserError(self._nova_poshta_error_message(error)) from None
+        Picking = self.env["stock.picking"]
+        known = set(Picking.search([("nova_poshta_document_ref", "in", [d.get("Ref") for d in documents])])
+                    .mapped("nova_poshta_document_ref"))
+        candidates = Picking.search([
+            ("carrier_id", "=", self.id), ("picking_type_code", "=", "outgoing"),
+            ("state", "not in", ("draft", "cancel")), ("nova_poshta_document_ref", "=", False)])
+        imported = Picking
+        for document in documents:
+            if document.get("Ref") in known:
+                continue
+            picking = self._nova_poshta_match_document(document, candidates - imported)
+            if not picking:
+                continue
+            picking.write({
+                "nova_poshta_document_ref": document["Ref"], "nova_poshta_number": document["IntDocNumber"],
+                "carrier_tracking_ref": document["IntDocNumber"],
+                "nova_poshta_cost": float(document.get("CostOnSite") or 0),
+                "nova_poshta_phone": normalize_phone(document.get("RecipientsPhone")) or picking.nova_poshta_phone,
+                "nova_poshta_waybill_date": fields.Datetime.now(), "nova_poshta_state": "created",
+                "nova_poshta_status_code": "1", "nova_poshta_cod_manual": True,
+            })
+            picking.message_post(body=self.env._("Nova Poshta waybill %(number)s imported from the cabinet.",
+                                                 number=document["IntDocNumber"]))
+            imported |= picking
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": "success", "title": self.env._("Nova Poshta"),
+                           "message": self.env._("%(count)s waybills imported from the Nova Poshta cabinet.",
+                                                 count=len(imported)),
+                           "imported_ids": imported.ids}}
+
+    def _nova_poshta_match_document(self, document, candidates):
+        """The one open picking a cabinet document belongs to, or an empty recordset."""
+        text = " ".join(str(document.get(key) or "") for key in (
+            "InfoRegClientBarcodes", "AdditionalInformation", "Description"))
+        tokens = set(re.split(r"[\s,;]+", text)) - {""}
+        by_name = candidates.filtered(lambda p: p.name in tokens or (p.sale_id and p.sale_id.name in tokens))
+        if len(by_name) == 1:
+            return by_name
+        phone = normalize_phone(document.get("RecipientsPhone"))
+        if not phone or by_name:
+            return candidates.browse()
+        by_phone = candidates.filtered(
+            lambda p: normalize_phone(p.partner_id.mobile or p.partner_id.phone) == phone)
+        return by_phone if len(by_phone) == 1 else candidates.browse()
 
     # -- tracking link, cancel ----------------------------------------------------------
     def nova_poshta_get_tracking_link(self, picking):

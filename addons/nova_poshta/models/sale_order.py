@@ -37,6 +37,27 @@ class SaleOrder(models.Model):
                                "nova_poshta_warehouse_id": picking.sale_id.nova_poshta_warehouse_id.id})
         return res
 
+    # -- pickup location (website checkout's location selector) ----------------------------
+    def _set_pickup_location(self, pickup_location_data):
+        super()._set_pickup_location(pickup_location_data)
+        self._nova_poshta_take_pickup_location()
+
+    def _nova_poshta_take_pickup_location(self):
+        """The branch chosen in the location selector becomes the order's destination."""
+        for order in self.filtered(lambda o: o.carrier_id.delivery_type == "nova_poshta" and o.pickup_location_data):
+            warehouse = self.env["nova_poshta.warehouse"].sudo().browse(
+                int(order.pickup_location_data.get("id") or 0)).exists()
+            if warehouse:
+                order.write({"nova_poshta_city_id": warehouse.city_id.id, "nova_poshta_warehouse_id": warehouse.id})
+
+    def _action_confirm(self):
+        nova_poshta = self.filtered(lambda o: o.carrier_id.delivery_type == "nova_poshta" and o.pickup_location_data)
+        nova_poshta._nova_poshta_take_pickup_location()
+        # the branch is kept on the order: no delivery address is created from it (the customer's addresses
+        # stay as they are)
+        nova_poshta.pickup_location_data = False
+        return super()._action_confirm()
+
     # -- money -------------------------------------------------------------------------
     def _nova_poshta_goods_lines(self):
         return self.order_line.filtered(lambda line: not line.is_delivery and not line.display_type)

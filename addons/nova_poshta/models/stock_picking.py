@@ -34,6 +34,11 @@ class StockPicking(models.Model):
         help="What Nova Poshta collects from the customer for this parcel (hryvnias): the value of the goods it "
              "carries, minus what the customer already paid, plus the delivery line only when the sender pays "
              "and the carrier says so. Recomputed when the waybill is created unless set by hand.")
+    nova_poshta_weight = fields.Float(
+        string="NP Weight (kg)", copy=False, help="Weight to declare to Nova Poshta; empty: the transfer's weight.")
+    nova_poshta_seats_amount = fields.Integer(
+        string="NP Seats", copy=False,
+        help="Number of seats (boxes) when the transfer has no packages; 0 or 1: one seat.")
     nova_poshta_cod_manual = fields.Boolean(string="COD Set by Hand", copy=False, readonly=True)
     nova_poshta_phone = fields.Char(string="NP Recipient Phone", copy=False, readonly=True)
     nova_poshta_scan_error = fields.Char(string="NP Scan Sheet Error", copy=False, readonly=True)
@@ -211,11 +216,20 @@ class StockPicking(models.Model):
                 "params": {"type": "warning" if failed else "success", "sticky": bool(failed),
                            "title": self.env._("Nova Poshta"), "message": message}}
 
+    def action_nova_poshta_update_waybill(self):
+        """Send the changed branch, cash on delivery, weight or seats to the existing waybill."""
+        for picking in self:
+            if not picking.nova_poshta_document_ref:
+                raise UserError(self.env._("%(picking)s has no Nova Poshta waybill to change.", picking=picking.name))
+            picking.carrier_id._nova_poshta_update_one(picking)
+        return True
+
     def action_nova_poshta_print_labels(self, label_format="100x100"):
         """Fetch the labels and A4 waybills of the selected pickings: one PDF per picking and form.
 
         :param label_format: "100x100", "85x85", "zebra" (100×100 for thermal printers) or "a4" (waybill only)
         """
+        label_format = self.env.context.get("nova_poshta_label_format") or label_format
         pickings = self.filtered("nova_poshta_document_ref")
         if not pickings:
             raise UserError(self.env._("The selected transfers have no Nova Poshta waybill yet."))

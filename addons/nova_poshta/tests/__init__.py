@@ -4,3 +4,4 @@ from . import test_nova_poshta_tracking
 from . import test_nova_poshta_money
 from . import test_nova_poshta_destination
 from . import test_nova_poshta_failures
+from . import test_nova_poshta_beyond

@@ -237,6 +237,13 @@ class NovaPoshtaApi:
             raise NovaPoshtaError("Nova Poshta did not return a waybill number", "empty", data)
         return data[0]
 
+    def update_document(self, props):
+        """InternetDocument.update (same fields as save plus Ref) -> dict like save's."""
+        data, _w, _i = self.call("InternetDocument", "update", props)
+        if not data or not data[0].get("Ref"):
+            raise NovaPoshtaError("Nova Poshta did not confirm the change", "empty", data)
+        return data[0]
+
     def delete_document(self, ref):
         return self.call("InternetDocument", "delete", {"DocumentRefs": ref})[0]
 
