@@ -39,8 +39,9 @@ class SaleOrder(models.Model):
 
     # -- pickup location (website checkout's location selector) ----------------------------
     def _set_pickup_location(self, pickup_location_data):
-        super()._set_pickup_location(pickup_location_data)
+        res = super()._set_pickup_location(pickup_location_data)
         self._nova_poshta_take_pickup_location()
+        return res
 
     def _nova_poshta_take_pickup_location(self):
         """The branch chosen in the location selector becomes the order's destination."""
