@@ -13,6 +13,8 @@ PARAM_CRON_BUDGET = "crm_chatbot_leads.send_time_budget"
 DEFAULT_CRON_BUDGET = 30  # seconds one cron run keeps sending while messages keep coming
 
 DEFAULT_TIMEOUT = 10  # seconds, every remote call
+SEND_POOL_SIZE = 16  # concurrent outbound calls of one sending run
+PER_BOT_IN_FLIGHT = 8  # of which at most this many for one bot: a hanging bot never takes all the slots
 DEFAULT_BATCH_SIZE = 100
 
 # Telegram flood limits (Bot FAQ, mirrored by PTB FloodLimit)

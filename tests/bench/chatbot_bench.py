@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """Benchmark of crm_chatbot_leads webhooks against a running Odoo (prints figures, asserts nothing).
 
-1. (re)creates database ``cb_bench`` (from ``--template`` if given, e.g. a copy with crm/sale already
-   installed, to save time) with crm_chatbot_leads (+ website_crm for the comparison) unless ``--reuse``;
-2. starts the Telegram fake and points a bot at it (bot replies really go out through the queue);
-3. starts Odoo on ``--port`` (8073) with one cron thread and posts ``--updates`` Telegram updates
-   to the real webhook (per chat: /start with deep link, shared contact, request, follow-up),
-   ``--concurrency`` chats in parallel, each chat's updates in order like Telegram does;
-4. reports updates/s, p50/p95/p99 latency, leads created, replies delivered and the time to drain
-   the outbound queue, first-response times;
-5. posts the same number of requests to the built-in website contact form
-   ``/website/form/crm.lead`` on the same server and reports the same figures.
+1. (re)creates database ``--db`` (from ``--template`` if given) with crm_chatbot_leads (+ website_crm for the
+   comparison) unless ``--reuse``;
+2. starts the Telegram fake (``--fake-latency`` seconds per Bot API call, Telegram's 30 messages/s per bot
+   enforced with 429) and points a bot at it: replies really go out, through the webhook answer or the queue;
+3. starts Odoo on ``--port`` with one cron thread and posts Telegram updates at ``--rate`` updates/s for
+   ``--duration`` seconds, open loop: new chats start at rate/4 per second, each chat sends /start with
+   a deep link, its contact, a request and a follow-up one second apart, like a person;
+4. reports webhook latency p50/p95/p99, the **first answer** per new chat (/start posted -> welcome in
+   the customer's hands: the webhook response when it carries the answer, else the fake's receipt),
+   replies delivered, and the **queue drain rate** (``--drain`` notifications queued at once to as many
+   chats, sent by the cron);
+5. posts the website contact form ``/website/form/crm.lead`` at the same rate on the same server (its
+   "first answer" is the form's HTTP response) and reports the same figures side by side.
 
-    cd /work/main && PYTHONPATH=$PWD python3 tests/bench/chatbot_bench.py [--reuse] [--updates 1000]
+    cd <worktree> && /work/tools/newdb.sh i11_bench && \
+    PYTHONPATH=$PWD python3 tests/bench/chatbot_bench.py --db i11_bench --port 8011 --data-dir /work/odoo-data
 """
 
 import argparse
@@ -55,13 +59,13 @@ def prepare_db(db, reuse, with_website, template=None):
        f"odoo_cmd -d {db} -i {modules} --stop-after-init --log-level=warn")
 
 
-def odoo_env_run(db, code):
+def odoo_env_run(db, code, data_dir):
     """Run a snippet with `env` (superuser) in a short-lived odoo process; returns its JSON output."""
     script = f"""
 import json, odoo
 from odoo.tools import config
 config.parse_config(['-c', {os.path.join(ROOT, 'odoo.conf')!r}, '--addons-path', {addons_path()!r},
-                     '--data-dir', {os.path.expanduser('~/.local/share/Odoo')!r}, '--log-level', 'warn'])
+                     '--data-dir', {data_dir or os.path.expanduser('~/.local/share/Odoo')!r}, '--log-level', 'warn'])
 registry = odoo.modules.registry.Registry({db!r})
 with registry.cursor() as cr:
     env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {{}})
@@ -98,8 +102,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="cb_bench")
     parser.add_argument("--port", type=int, default=8073)
-    parser.add_argument("--updates", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=20.0, help="updates per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    parser.add_argument("--drain", type=int, default=600, help="notifications queued at once")
+    parser.add_argument("--fake-latency", type=float, default=0.05, help="seconds per Bot API call")
+    parser.add_argument("--no-webhook-answer", action="store_true", help="every answer through the queue")
+    parser.add_argument("--data-dir", default=os.path.expanduser("~/.local/share/Odoo"))
     parser.add_argument("--reuse", action="store_true", help="keep the existing database")
     parser.add_argument("--template", help="database to copy instead of starting from an empty one")
     parser.add_argument("--no-website", action="store_true")
@@ -107,13 +115,16 @@ def main():
 
     prepare_db(args.db, args.reuse, not args.no_website, args.template)
     fake = TelegramFake(tokens=(TOKEN,)).start()
-    setup = odoo_env_run(args.db, f"""
+    fake.latency = args.fake_latency
+    fake.global_flood_control = True
+    setup = odoo_env_run(args.db, data_dir=args.data_dir, code=f"""
 bot = env['chatbot.bot'].with_context(active_test=False).search([('name', '=', 'Bench bot')], limit=1)
 if not bot:
     bot = env['chatbot.bot'].create({{'name': 'Bench bot', 'channel': 'telegram',
                                      'team_id': env.ref('sales_team.team_sales_department').id,
                                      'user_id': env.ref('base.user_admin').id}})
-bot.write({{'token': {TOKEN!r}, 'api_base_url': {fake.url + '/bot'!r}, 'webhook_secret': {SECRET!r}, 'active': True}})
+bot.write({{'token': {TOKEN!r}, 'api_base_url': {fake.url + '/bot'!r}, 'webhook_secret': {SECRET!r}, 'active': True,
+           'answer_in_webhook': {not args.no_webhook_answer!r}}})
 iap = env.ref('crm_iap_enrich.ir_cron_lead_enrichment', raise_if_not_found=False)
 if iap:
     iap.active = False  # no IAP account in a sandbox: it would only log errors during the run
@@ -125,7 +136,7 @@ result = {{'route': bot.route_token, 'bot_id': bot.id, 'website': bool(website),
     print(f">> bot {setup['bot_id']} -> fake Telegram at {fake.url}; website_crm form available: {setup['website']}")
 
     cmd = [sys.executable, "-m", "odoo", "-c", os.path.join(ROOT, "odoo.conf"), f"--addons-path={addons_path()}",
-           f"--data-dir={os.path.expanduser('~/.local/share/Odoo')}", "-d", args.db, f"--db-filter=^{args.db}$",
+           f"--data-dir={args.data_dir}", "-d", args.db, f"--db-filter=^{args.db}$",
            f"--http-port={args.port}", "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=1",
            "--log-level=warn", "--log-handler=odoo.addons.crm_chatbot_leads.models.chatbot_message:INFO"]
     server = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.DEVNULL,
@@ -150,94 +161,99 @@ result = {{'route': bot.route_token, 'bot_id': bot.id, 'website': bool(website),
         time.sleep(3)
         fake.sent.clear()
 
-        chats = max(1, args.updates // 4)
         run_id = int(time.time()) % 100000
         update_ids = iter(range(run_id * 10_000_000, run_id * 10_000_000 + 10_000_000))  # unique per run
-        scripts = []
-        for n in range(chats):
-            chat = 10_000_000 + run_id * 1000 + n
-            scripts.append([
-                start_update(chat, payload="bench%d__wave_%d" % (run_id, n % 5), update_id=next(update_ids)),
+        chats = max(1, int(args.rate * args.duration / 4))
+        chat_ids = [10_000_000 + run_id * 1000 + n for n in range(chats)]
+        latencies, errors, first_posted, first_inline = [], [], {}, {}
+        lock = threading.Lock()
+
+        def run_chat(n):
+            chat = chat_ids[n]
+            session = requests.Session()
+            updates = [
+                start_update(chat, payload="bench__wave_%d" % (n % 5), update_id=next(update_ids)),
                 contact_update(chat, "38067%07d" % ((run_id * 1000 + n) % 10_000_000), update_id=next(update_ids)),
                 text_update(chat, f"Потрібен товар №{n}: диван сірий, доставка Новою поштою",
                             update_id=next(update_ids)),
                 text_update(chat, "І ще журнальний столик", update_id=next(update_ids)),
-            ])
-        chat_ids = [str(10_000_000 + run_id * 1000 + n) for n in range(chats)]
-        latencies, errors = [], []
-        lock = threading.Lock()
-
-        def run_chat(updates):
-            session = requests.Session()
-            for update in updates:
-                started = time.perf_counter()
+            ]
+            for index, update in enumerate(updates):
+                started = time.monotonic()
                 response = session.post(url, data=json.dumps(update, ensure_ascii=False).encode(), headers=headers,
                                         timeout=60)
-                elapsed = time.perf_counter() - started
+                done = time.monotonic()
                 with lock:
-                    latencies.append(elapsed)
+                    latencies.append(done - started)
                     if response.status_code != 200:
                         errors.append(response.status_code)
+                    if index == 0:
+                        first_posted[chat] = started
+                        if "method" in response.text:
+                            first_inline[chat] = done  # the welcome rides in the response
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))  # a person: one message a second
 
-        print(f">> posting {chats * 4} updates ({chats} chats x 4) with {args.concurrency} chats in parallel ...",
-              flush=True)
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            list(pool.map(run_chat, scripts))
-        elapsed = time.perf_counter() - t0
-        expected_replies = chats * 4
-        drain_start = time.perf_counter()
-        bench_chats = set(chat_ids)
-        def delivered():
-            return sum(1 for m in list(fake.sent) if str(m["chat_id"]) in bench_chats)
-        last_count, last_change = -1, time.perf_counter()
-        while delivered() < expected_replies and time.perf_counter() - drain_start < 300:
-            count = delivered()
-            if count != last_count:
-                last_count, last_change = count, time.perf_counter()
-            elif time.perf_counter() - last_change > 20:
-                break  # nothing delivered for 20 s: stop waiting
-            time.sleep(0.5)
-        drained_after = last_change - t0 if delivered() < expected_replies else time.perf_counter() - t0
-        stats = odoo_env_run(args.db, f"""
-leads = env['crm.lead'].with_context(active_test=False).search([('chatbot_bot_id', '=', {setup['bot_id']}),
-    ('chatbot_conversation_id.chat_id', 'in', {chat_ids!r})])
-frt = sorted(leads.filtered('chatbot_first_response_date').mapped('chatbot_first_response_seconds'))
-updates = env['chatbot.update'].search_count([('bot_id', '=', {setup['bot_id']})])
-queued = env['chatbot.message'].search_count([('bot_id', '=', {setup['bot_id']}), ('state', '=', 'queued')])
-conversations = env['chatbot.conversation'].search([('bot_id', '=', {setup['bot_id']}), ('chat_id', 'in', {chat_ids!r})])
-delivered = env['chatbot.message'].search_count([('conversation_id', 'in', conversations.ids), ('state', '=', 'sent')])
-failed = env['chatbot.message'].search_count([('bot_id', '=', {setup['bot_id']}), ('state', '=', 'failed')])
-result = {{'leads': len(leads), 'frt': frt, 'updates': updates, 'queued': queued, 'failed': failed, 'delivered': delivered}}
-""")
-        frt = stats["frt"]
+        print(f">> {chats} chats x 4 updates at {args.rate:.0f} updates/s for {args.duration:.0f} s "
+              f"(webhook answer {'off' if args.no_webhook_answer else 'on'}, fake latency "
+              f"{args.fake_latency * 1000:.0f} ms) ...", flush=True)
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(64) as pool:
+            futures = []
+            for n in range(chats):
+                time.sleep(max(0.0, t0 + n * 4 / args.rate - time.monotonic()))
+                futures.append(pool.submit(run_chat, n))
+            for future in futures:
+                future.result()
+        elapsed = time.monotonic() - t0
+        bench_chats = {str(c) for c in chat_ids}
+
+        def received():
+            return [m for m in list(fake.sent) if str(m["chat_id"]) in bench_chats]
+
+        expected_queued = chats * 4 - len(first_inline)
+        deadline = time.monotonic() + 120
+        while len(received()) < expected_queued and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first_answer = []
+        for chat in chat_ids:
+            if chat in first_inline:
+                first_answer.append(first_inline[chat] - first_posted[chat])
+                continue
+            times = [m["at"] for m in fake.sent if str(m["chat_id"]) == str(chat)]
+            if times and chat in first_posted:
+                first_answer.append(min(times) - first_posted[chat])
         report("Telegram webhook (/chatbot/telegram/<route>)", latencies, elapsed, {
+            "updates/s offered": f"{args.rate:.1f} (open loop)",
             "non-200 answers": len(errors),
-            "leads created": stats["leads"],
-            "replies delivered": f"{delivered()} / {expected_replies} (queue drained {drained_after:.1f} s after "
-                                 f"the first update; {stats['queued']} still queued, {stats['failed']} failed)",
-            "first response": (f"p50 {percentile(frt, 50):.2f} s, p95 {percentile(frt, 95):.2f} s "
-                               f"(/start -> welcome delivered, n={len(frt)})") if frt else "n/a",
+            "first answer": (f"p50 {percentile(first_answer, 50):.3f} s, p95 {percentile(first_answer, 95):.3f} s, "
+                             f"max {max(first_answer):.3f} s (n={len(first_answer)}, {len(first_inline)} in the "
+                             f"webhook response)") if first_answer else "n/a",
+            "replies delivered": f"{len(received()) + len(first_inline)} / {chats * 4}",
         })
 
-        # first answer at normal load: one new customer at a time, queue empty
-        idle = []
-        for n in range(10):
-            chat = 20_000_000 + run_id * 100 + n
-            before = len(fake.messages_to(chat))
-            started = time.perf_counter()
-            requests.post(url, data=json.dumps(start_update(chat, update_id=next(update_ids))), headers=headers,
-                          timeout=30)
-            while len(fake.messages_to(chat)) == before and time.perf_counter() - started < 30:
-                time.sleep(0.005)
-            idle.append(time.perf_counter() - started)
-            time.sleep(0.5)
-        print(f"   first answer, idle : p50 {percentile(idle, 50) * 1000:.0f} ms, max {max(idle) * 1000:.0f} ms "
-              f"(new chat /start posted -> welcome received by the fake Telegram, 10 chats one by one)")
+        # queue drain: many notifications queued at once (e.g. a status change on many orders)
+        drain_ids = [30_000_000 + run_id * 1000 + n for n in range(args.drain)]
+        fake.sent.clear()
+        odoo_env_run(args.db, data_dir=args.data_dir, code=f"""
+bot = env['chatbot.bot'].browse({setup['bot_id']})
+Conversation = env['chatbot.conversation']
+for chat in {[str(c) for c in drain_ids]!r}:
+    Conversation._chatbot_get_or_create(bot, chat)._chatbot_queue('Ваше замовлення відправлено', kind='notification')
+""")
+        queued_at = time.monotonic()
+        deadline = queued_at + 300
+        while len(fake.sent) < args.drain and time.monotonic() < deadline:
+            time.sleep(0.1)
+        times = sorted(m["at"] for m in fake.sent)
+        if times:
+            span = max(times[-1] - times[0], 1e-6)
+            print(f"   queue drain        : {len(times)} / {args.drain} notifications in "
+                  f"{times[-1] - queued_at:.1f} s after commit -> {len(times) / span:.1f} messages/s "
+                  f"(first to last; Telegram allows ~30/s per bot)")
 
         if setup["website"] and not args.no_website:
             form_url = f"{base}/website/form/crm.lead"
-            count = chats * 4
+            count = chats * 4  # the same number of requests, at the same rate
             form_latencies, form_errors = [], []
 
             def run_form(batch):
@@ -254,19 +270,26 @@ result = {{'leads': len(leads), 'frt': frt, 'updates': updates, 'queued': queued
                         if response.status_code != 200 or "error" in response.text:
                             form_errors.append(response.text[:200])
 
-            batches = [list(range(i, count, args.concurrency)) for i in range(args.concurrency)]
-            form_before = odoo_env_run(args.db, "result = env['crm.lead'].with_context(active_test=False)"
-                                                ".search_count([('name', '=like', 'Website request %')])")
+            form_before = odoo_env_run(args.db, data_dir=args.data_dir, code="result = env['crm.lead']"
+                                       ".with_context(active_test=False).search_count([('name', '=like', 'Website request %')])")
             run_form([count])  # warm-up
             form_before += 1
             form_latencies.clear()
-            t0 = time.perf_counter()
-            with ThreadPoolExecutor(args.concurrency) as pool:
-                list(pool.map(run_form, batches))
-            form_elapsed = time.perf_counter() - t0
-            after = odoo_env_run(args.db, "result = env['crm.lead'].with_context(active_test=False).search_count("
+            t0 = time.monotonic()
+            with ThreadPoolExecutor(64) as pool:
+                futures = []
+                for n in range(count):
+                    time.sleep(max(0.0, t0 + n / args.rate - time.monotonic()))
+                    futures.append(pool.submit(run_form, [n]))
+                for future in futures:
+                    future.result()
+            form_elapsed = time.monotonic() - t0
+            after = odoo_env_run(args.db, data_dir=args.data_dir, code="result = env['crm.lead'].with_context(active_test=False).search_count("
                                           "[('name', '=like', 'Website request %')])")
             report("website_crm contact form (/website/form/crm.lead)", form_latencies, form_elapsed, {
+                "requests/s offered": f"{args.rate:.1f} (open loop)",
+                "first answer": f"p50 {percentile(form_latencies, 50):.3f} s, p95 {percentile(form_latencies, 95):.3f} s "
+                                "(the form's HTTP response)",
                 "errors": f"{len(form_errors)}" + (f" e.g. {form_errors[0]}" if form_errors else ""),
                 "leads created": after - form_before,
             })

@@ -68,6 +68,11 @@ class TelegramFake(FakeServer):
         self.unknown_chats = set()  # chat ids that do not exist -> 400
         self.sent = []  # dicts: token, chat_id, text, reply_markup, message_id, at
         self.flood_control = flood_control
+        self.latency = 0.0  # seconds each send takes (a slow Bot API), measured concurrency below
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.global_flood_control = False  # ~30 messages/s per bot, else 429 (Bots FAQ)
+        self._window = []
         self.files = {}  # file_id -> bytes (what users sent; served by getFile + /file/bot<token>/<path>)
         self._last_sent = {}  # (token, chat_id) -> monotonic time
         self._state_lock = threading.Lock()
@@ -276,11 +281,24 @@ class TelegramFake(FakeServer):
             return _error(400, "Bad Request: chat not found")
         if str(chat_id) in {str(c) for c in self.blocked_chats}:
             return _error(403, "Forbidden: bot was blocked by the user")
+        if self.latency:
+            with self._state_lock:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            time.sleep(self.latency)
+            with self._state_lock:
+                self.in_flight -= 1
         now = time.monotonic()
         with self._state_lock:
             key = (token, str(chat_id))
+            # Source: core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this - no more than
+            # one message per second in a chat, about 30 messages per second overall; beyond: 429 retry_after
             if self.flood_control and now - self._last_sent.get(key, -10) < 1.0:
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._window = [t for t in self._window if now - t < 1.0]
+            if self.global_flood_control and len(self._window) >= 30:
+                return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._window.append(now)
             self._last_sent[key] = now
             message_id = next(_message_ids)
             self.sent.append({"token": token, "chat_id": chat_id, "text": text,

@@ -9,7 +9,9 @@ JSON, then store the raw update idempotently and process it. Answers:
 * 413: a body over 1 MiB, refused from its Content-Length before it is read or parsed;
 * 200: processed, duplicate, or an update kind we ignore (logged).
 
-No outbound HTTP happens in the request: replies are queued and the sending cron is triggered.
+No outbound HTTP happens in the request: the first reply to an update rides in the response body
+(Telegram: a Bot API method call; Viber: the conversation_started welcome), the rest is queued and
+the sending cron is triggered.
 """
 
 import json
@@ -80,7 +82,9 @@ class ChatbotWebhookController(http.Controller):
             _logger.info("Chatbot %s: update %s of kind %s ignored", bot_sudo.id, parsed["update_id"], parsed["kind"])
             return self._answer(200, "ignored")
         bot_sudo = bot_sudo.with_user(request.env.ref("base.user_root")).with_company(bot_sudo.company_id)
-        update, _answer = bot_sudo._chatbot_receive(str(parsed["update_id"]), parsed["kind"], raw, parsed)
+        update, answer = bot_sudo._chatbot_receive(str(parsed["update_id"]), parsed["kind"], raw, parsed)
+        if answer:  # the bot's first answer rides in the response: Telegram performs it at once
+            return request.make_json_response(answer, status=200)
         return self._answer(200, "processed" if update else "duplicate")
 
     @http.route(_viber_route, type="http", auth="public", methods=["POST"], csrf=False, save_session=False)

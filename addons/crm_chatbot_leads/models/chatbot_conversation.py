@@ -24,6 +24,7 @@ from ..const import (
     VIBER_TEXT_LIMIT,
 )
 from ..tools.phone import find_phone, normalize_ua_phone, typed_phone
+from ..tools.telegram_api import webhook_answer
 from ..tools.text import split_text
 
 _logger = logging.getLogger(__name__)
@@ -270,6 +271,30 @@ class ChatbotConversation(models.Model):
         self.last_message_date = now
         self.env["chatbot.message"]._chatbot_trigger_send()
         return messages
+
+    def _chatbot_webhook_answer(self, after_id):
+        """Take the first message queued for this chat while processing the current update (id above
+        `after_id`) out of the queue and return it as the webhook's answer body (Telegram), provided no
+        older message of the chat is still waiting (order) and it is a plain text or a callback answer.
+
+        :return: dict for the HTTP response, or None
+        """
+        self.ensure_one()
+        Message = self.env["chatbot.message"]
+        first = Message.search([("conversation_id", "=", self.id), ("direction", "=", "out"),
+                                ("state", "=", "queued")], order="id", limit=1)
+        if not first or first.id <= after_id or first.attachment_id or self.state == "unsubscribed":
+            return None
+        if first.kind == "callback":
+            answer = webhook_answer(None, callback_query_id=first.external_id)
+        else:
+            answer = webhook_answer(int(self.chat_id), first.body, buttons=self._chatbot_buttons(first.keyboard),
+                                    remove_keyboard=first.keyboard == "remove",
+                                    inline_buttons=first.inline_buttons or None)
+        first.write({"external_id": first.external_id or "webhook"})
+        first._chatbot_mark_sent()
+        first._chatbot_after_sent()
+        return answer
 
     def _chatbot_text_limit(self):
         return TELEGRAM_TEXT_LIMIT if self.channel == "telegram" else VIBER_TEXT_LIMIT

@@ -1,4 +1,5 @@
 import collections
+import concurrent.futures
 import logging
 import threading
 import time
@@ -15,10 +16,13 @@ from ..const import (
     BACKOFF_MAX,
     DEFAULT_BATCH_SIZE,
     DEFAULT_CRON_BUDGET,
+    DEFAULT_TIMEOUT,
     MAX_ATTEMPTS,
     PARAM_BATCH_SIZE,
     PARAM_CHAT_INTERVAL,
     PARAM_CRON_BUDGET,
+    PER_BOT_IN_FLIGHT,
+    SEND_POOL_SIZE,
     TELEGRAM_DOWNLOAD_MAX,
     TELEGRAM_GLOBAL_PER_SECOND,
     TELEGRAM_PER_CHAT_INTERVAL,
@@ -211,93 +215,187 @@ class ChatbotMessage(models.Model):
 
     @api.model
     def _cron_send_outbound(self):
-        """Send queued messages (convention 7), keeping the first answer fast.
+        """Send queued messages (convention 7) concurrently, keeping the first answer fast.
 
-        One run works in passes over the due messages and keeps going while messages keep
-        arriving, within a time budget, so a burst of conversations does not wait for the next
-        cron wake-up. Each message is its own transaction: lock the row (SKIP LOCKED), send, record
-        the outcome, commit — a crash never sends a message twice, and the cron writes nothing but
-        the message row, so it never fights the webhooks over conversations or leads. The lead side
-        (first-response metric, chatter) follows in a second, retryable transaction.
+        The cron thread does all the database work; the HTTP calls run in a small thread pool (no ORM
+        in the pool: each job gets its client and plain arguments), so one run sends many messages at
+        once within the messengers' limits:
 
-        Rules: Telegram's 1 message/s per chat (a chat inside its interval is skipped in this
-        pass, never slept on while others wait) and ~30/s per bot; a chat's messages stay in
-        order; transient errors are retried with exponential backoff, permanent ones stop.
+        * Telegram's 1 message/s per chat (a chat inside its interval waits, others go on) and ~30/s per
+          bot (a sliding window per bot); a chat's messages stay in order (one in flight per chat);
+        * at most ``PER_BOT_IN_FLIGHT`` calls in flight per bot, so a slow or hanging messenger keeps
+          only its own slots busy and never delays another bot's messages;
+        * the time budget is checked inside the loop and caps every call's timeout: a hanging messenger
+          holds the run at most the budget; calls still in flight then are rescheduled (retry);
+        * chats never answered first, first (the first answer is what keeps the customer).
+
+        Each outcome is written and committed as soon as its call returns (a crash never loses more than
+        the calls in flight); transient errors are retried with exponential backoff, permanent ones stop.
 
         :return: number of messages handled (sent, failed, cancelled or rescheduled)
         """
         ICP = self.env["ir.config_parameter"].sudo()
         batch_size = int(ICP.get_param(PARAM_BATCH_SIZE, DEFAULT_BATCH_SIZE))
         interval = float(ICP.get_param(PARAM_CHAT_INTERVAL, TELEGRAM_PER_CHAT_INTERVAL))
-        deadline = time.monotonic() + float(ICP.get_param(PARAM_CRON_BUDGET, DEFAULT_CRON_BUDGET))
+        budget = float(ICP.get_param(PARAM_CRON_BUDGET, DEFAULT_CRON_BUDGET))
+        started = time.monotonic()
+        deadline = started + budget
         testing = getattr(threading.current_thread(), "testing", False)
         window = collections.defaultdict(collections.deque)  # bot id -> send times in the last second
+        in_flight = {}  # future -> (message id, bot id, conversation id)
         handled = 0
-        started = time.monotonic()
-        timed_out = True
-        while time.monotonic() < deadline:
-            self.flush_model(["direction", "state", "next_try"])
-            # per chat, only its oldest queued message is a candidate (keeps the order; a chat whose
-            # oldest message waits for a retry waits as a whole), with the time of its last send
-            self.env.cr.execute(SQL(
-                """SELECT c.id, c.conversation_id, c.last_sent
-                     FROM (SELECT f.id, f.conversation_id, f.next_try,
-                                  (SELECT coalesce(max(s.sent_epoch), 0) FROM chatbot_message s
-                                    WHERE s.conversation_id = f.conversation_id AND s.direction = 'out'
-                                      AND s.state = 'sent') AS last_sent
-                             FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, m.next_try
-                                     FROM chatbot_message m
-                                    WHERE m.direction = 'out' AND m.state = 'queued'
-                                    ORDER BY m.conversation_id, m.id) f
-                            WHERE f.next_try <= %(now)s) c
-                    -- chats never answered first: the first answer is what keeps the customer
-                    ORDER BY (c.last_sent = 0) DESC, c.next_try, c.id LIMIT %(limit)s""",
-                now=fields.Datetime.now(), limit=batch_size))
-            candidates = self.env.cr.fetchall()
-            handled_before = handled
-            next_wait = None
-            for message_id, _conversation_id, last_sent in candidates:
-                wait = last_sent + interval - time.time()
-                if wait > 0:
-                    next_wait = wait if next_wait is None else min(next_wait, wait)
+        work_left = False
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=SEND_POOL_SIZE, thread_name_prefix="chatbot-send")
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    work_left = True
+                    break
+                for future in [f for f in in_flight if f.done()]:
+                    message_id, _bot_id, _conversation_id = in_flight.pop(future)
+                    handled += self._chatbot_finish_send(message_id, future, testing)
+                submitted, next_wait, due_left = self._chatbot_submit_due(
+                    pool, in_flight, window, interval, batch_size, deadline, testing)
+                handled += submitted["handled"]
+                if in_flight:
+                    concurrent.futures.wait(list(in_flight), timeout=min(remaining, 0.5),
+                                            return_when=concurrent.futures.FIRST_COMPLETED)
                     continue
-                try:
-                    self.env.cr.execute(SQL(
-                        "SELECT id FROM chatbot_message WHERE id = %s AND state = 'queued' FOR UPDATE SKIP LOCKED",
-                        message_id))
-                    if not self.env.cr.fetchone():
-                        continue
-                    message = self.browse(message_id)
-                    outcome = message._chatbot_send_one(window)
-                    handled += 1
-                    if not testing:
-                        # the send is an external side effect: persist its outcome at once
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
-                        self.env.invalidate_all()  # new snapshot: drop values read in the previous one
-                except psycopg2.errors.SerializationFailure:
-                    # the row changed since this transaction's snapshot: nothing was sent, try next pass
-                    self.env.cr.rollback()
-                    self.env.invalidate_all()
+                if submitted["count"]:
                     continue
-                if outcome == "sent":
-                    self._chatbot_run_after_sent(message, testing)
-            if handled > handled_before:
-                continue  # more due work: the next message of served chats, new arrivals
-            if next_wait is not None:
-                time.sleep(min(next_wait, 1.0) + 0.01)
-                continue
-            timed_out = False
-            break
+                if next_wait is not None and next_wait < remaining:
+                    time.sleep(min(next_wait, 1.0) + 0.01)
+                    continue
+                work_left = due_left or next_wait is not None
+                break
+        finally:
+            # calls still running at the deadline: their messages are rescheduled, not waited for (each
+            # call's own timeout was capped to the budget, so the threads end by then anyway)
+            for future, (message_id, _bot_id, _conversation_id) in in_flight.items():
+                if future.done():
+                    handled += self._chatbot_finish_send(message_id, future, testing)
+                else:
+                    handled += self._chatbot_finish_send(message_id, None, testing)
+            pool.shutdown(wait=False, cancel_futures=True)
         self._chatbot_catch_up_after_sent(testing)
         if handled:
             _logger.info("Chatbot: %s outbound messages handled in %.1fs", handled, time.monotonic() - started)
-        if timed_out:
+        if work_left:
             self._chatbot_trigger_send()  # budget spent with work left: run again at once
         pending = self.search([("direction", "=", "out"), ("state", "=", "queued"),
                                ("next_try", ">", fields.Datetime.now())], order="next_try", limit=1)
         if pending:
             self._chatbot_trigger_send(pending.next_try)  # next retry
         return handled
+
+    @api.model
+    def _chatbot_submit_due(self, pool, in_flight, window, interval, batch_size, deadline, testing):
+        """Start the calls of due messages that the limits allow.
+
+        :return: (dict ``count`` submitted / ``handled`` settled without a call, seconds until a chat
+            waiting for its interval is due or None, whether due messages were left for lack of slots)
+        """
+        busy_conversations = {conversation_id for _m, _b, conversation_id in in_flight.values()}
+        per_bot = collections.Counter(bot_id for _m, bot_id, _c in in_flight.values())
+        if len(in_flight) >= SEND_POOL_SIZE:
+            return {"count": 0, "handled": 0}, None, True
+        self.flush_model(["direction", "state", "next_try", "conversation_id", "sent_epoch"])
+        # per chat, only its oldest queued message is a candidate (keeps the order; a chat whose
+        # oldest message waits for a retry waits as a whole), with the time of its last send
+        self.env.cr.execute(SQL(
+            """SELECT c.id, c.conversation_id, c.bot_id, c.last_sent
+                 FROM (SELECT f.id, f.conversation_id, f.bot_id, f.next_try,
+                              (SELECT coalesce(max(s.sent_epoch), 0) FROM chatbot_message s
+                                WHERE s.conversation_id = f.conversation_id AND s.direction = 'out'
+                                  AND s.state = 'sent') AS last_sent
+                         FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, cv.bot_id, m.next_try
+                                 FROM chatbot_message m
+                                 JOIN chatbot_conversation cv ON cv.id = m.conversation_id
+                                WHERE m.direction = 'out' AND m.state = 'queued'
+                                ORDER BY m.conversation_id, m.id) f
+                        WHERE f.next_try <= %(now)s) c
+                -- chats never answered first: the first answer is what keeps the customer
+                ORDER BY (c.last_sent = 0) DESC, c.next_try, c.id LIMIT %(limit)s""",
+            now=fields.Datetime.now(), limit=batch_size))
+        counts = {"count": 0, "handled": 0}
+        next_wait = None
+        left = False
+        for message_id, conversation_id, bot_id, last_sent in self.env.cr.fetchall():
+            if conversation_id in busy_conversations:
+                continue
+            wait = last_sent + interval - time.time()
+            if wait > 0:
+                next_wait = wait if next_wait is None else min(next_wait, wait)
+                continue
+            if len(in_flight) >= SEND_POOL_SIZE or per_bot[bot_id] >= PER_BOT_IN_FLIGHT:
+                left = True
+                continue
+            bot_window = window[bot_id]
+            now = time.monotonic()
+            while bot_window and now - bot_window[0] > 1.0:
+                bot_window.popleft()
+            message = self.browse(message_id)
+            limit = TELEGRAM_GLOBAL_PER_SECOND if message.channel == "telegram" else VIBER_GLOBAL_PER_SECOND
+            if len(bot_window) >= limit:
+                wait = 1.0 - (now - bot_window[0])
+                next_wait = wait if next_wait is None else min(next_wait, wait)
+                continue
+            timeout = min(DEFAULT_TIMEOUT, max(0.1, deadline - time.monotonic()))
+            try:
+                job = message._chatbot_prepare_send(timeout)
+            except Exception as error:  # noqa: BLE001 - config errors (missing token) are kept on the message
+                _logger.warning("Chatbot message %s could not be prepared: %s", message_id, error)
+                message.write({"state": "failed", "error": str(error)[:1000], "attempts": message.attempts + 1})
+                job = None
+            if job is None:  # cancelled / failed without a call
+                counts["handled"] += 1
+                if not testing:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                continue
+            bot_window.append(now)
+            in_flight[pool.submit(job)] = (message_id, bot_id, conversation_id)
+            busy_conversations.add(conversation_id)
+            per_bot[bot_id] += 1
+            counts["count"] += 1
+        return counts, next_wait, left
+
+    @api.model
+    def _chatbot_finish_send(self, message_id, future, testing):
+        """Record the outcome of one call (its own transaction), then the lead side.
+
+        :param future: the finished call, or None when it was still running at the deadline
+        :return: 1 (handled)
+        """
+        message = self.browse(message_id)
+        try:
+            if future is None:
+                outcome = message._chatbot_send_failed(TelegramApiError(
+                    "Still waiting for the messenger when the send budget ran out", code=0, retryable=True))
+            else:
+                try:
+                    external_id = future.result()
+                except (TelegramApiError, ViberApiError) as error:
+                    outcome = message._chatbot_send_failed(error)
+                except Exception as error:  # noqa: BLE001 - kept on the message
+                    _logger.warning("Chatbot message %s could not be sent: %r", message_id, error)
+                    message.write({"state": "failed", "error": repr(error)[:1000], "attempts": message.attempts + 1})
+                    outcome = "failed"
+                else:
+                    message._chatbot_mark_sent(external_id)
+                    outcome = "sent"
+            if not testing:
+                # the send is an external side effect: persist its outcome at once
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.env.invalidate_all()  # new snapshot: drop values read in the previous one
+        except psycopg2.errors.SerializationFailure:
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            _logger.info("Chatbot message %s: outcome not recorded (concurrent update), retried later", message_id)
+            return 1
+        if outcome == "sent":
+            self._chatbot_run_after_sent(message, testing)
+        return 1
 
     @api.model
     def _chatbot_run_after_sent(self, message, testing):
@@ -321,70 +419,52 @@ class ChatbotMessage(models.Model):
         for message in late:
             self._chatbot_run_after_sent(message, testing)
 
-    def _chatbot_send_one(self, window):
-        """Send one queued message; writes only this message.
+    def _chatbot_prepare_send(self, timeout):
+        """Everything a call needs, read now in the cron thread; cancels what must not be sent.
 
-        :return: ``sent``, ``retry``, ``failed`` or ``cancelled``
+        :param float timeout: seconds the call may take (capped by the cron's budget)
+        :return: a callable doing the HTTP call only (run in the pool, returns the external id), or None
+            when the message was cancelled
         """
         self.ensure_one()
         conversation = self.conversation_id
         bot = self.bot_id
         if not bot.active or conversation.state == "unsubscribed":
             self.write({"state": "cancelled", "error": "Bot archived or customer unsubscribed"})
-            return "cancelled"
+            return None
         if (self.kind == "notification" or self.author_id) and conversation._chatbot_viber_session_closed():
             self.write({"state": "cancelled",
                         "error": "Outside Viber's 24-hour session and paid messages are disabled on this bot"})
-            return "cancelled"
-        # global rate per bot
-        limit = TELEGRAM_GLOBAL_PER_SECOND if bot.channel == "telegram" else VIBER_GLOBAL_PER_SECOND
-        sends = window[bot.id]
-        now = time.monotonic()
-        while sends and now - sends[0] > 1.0:
-            sends.popleft()
-        if len(sends) >= limit:
-            time.sleep(max(0.0, 1.0 - (now - sends[0])))
-            sends.popleft()
-        sends.append(time.monotonic())
-        try:
-            api = bot._chatbot_api()
-            external_id = self._chatbot_call_api(api)
-        except (TelegramApiError, ViberApiError) as error:
-            return self._chatbot_send_failed(error)
-        except Exception as error:  # noqa: BLE001 - config errors (missing token) are kept on the message
-            _logger.exception("Chatbot message %s could not be sent", self.id)
-            self.write({"state": "failed", "error": str(error)[:1000], "attempts": self.attempts + 1})
-            return "failed"
-        self.write({"state": "sent", "sent_date": fields.Datetime.now(), "sent_epoch": time.time(),
-                    "external_id": external_id or self.external_id, "error": False, "attempts": self.attempts + 1,
-                    "lead_id": (self.lead_id or conversation.lead_id).id or False})
-        return "sent"
-
-    def _chatbot_call_api(self, api):
-        conversation = self.conversation_id
+            return None
+        api = bot._chatbot_api(timeout=timeout)
         buttons = conversation._chatbot_buttons(self.keyboard)
         inline = self.inline_buttons or None
         attachment = self.attachment_id.sudo()
+        body, kind, external_id, chat_id = self.body or "", self.kind, self.external_id, conversation.chat_id
         if self.channel == "telegram":
-            if self.kind == "callback":
-                api.answer_callback_query(self.external_id)
-                return self.external_id
+            if kind == "callback":
+                return lambda: api.answer_callback_query(external_id) and external_id
             if attachment:
-                result = api.send_file(int(conversation.chat_id), attachment.raw, attachment.name,
-                                       photo=self._chatbot_is_photo(attachment), caption=self.body,
-                                       inline_buttons=inline)
-            else:
-                result = api.send_message(int(conversation.chat_id), self.body, buttons=buttons,
-                                          remove_keyboard=self.keyboard == "remove", inline_buttons=inline)
-            return str(result.get("message_id") or "")
+                content, name, photo = attachment.raw, attachment.name, self._chatbot_is_photo(attachment)
+                return lambda: str(api.send_file(int(chat_id), content, name, photo=photo, caption=body,
+                                                 inline_buttons=inline).get("message_id") or "")
+            remove = self.keyboard == "remove"
+            return lambda: str(api.send_message(int(chat_id), body, buttons=buttons, remove_keyboard=remove,
+                                                inline_buttons=inline).get("message_id") or "")
         if attachment:
-            result = api.send_media(conversation.chat_id, self._chatbot_public_url(attachment), attachment.name,
-                                    attachment.file_size, picture=self._chatbot_is_photo(attachment),
-                                    text=self.body, inline_buttons=inline)
-        else:
-            result = api.send_message(conversation.chat_id, self.body, buttons=buttons, inline_buttons=inline,
-                                      tracking_data="awaiting_phone" if self.keyboard == "phone" else None)
-        return str(result.get("message_token") or "")
+            url, name, size = self._chatbot_public_url(attachment), attachment.name, attachment.file_size
+            photo = self._chatbot_is_photo(attachment)
+            return lambda: str(api.send_media(chat_id, url, name, size, picture=photo, text=body,
+                                              inline_buttons=inline).get("message_token") or "")
+        tracking = "awaiting_phone" if self.keyboard == "phone" else None
+        return lambda: str(api.send_message(chat_id, body, buttons=buttons, inline_buttons=inline,
+                                            tracking_data=tracking).get("message_token") or "")
+
+    def _chatbot_mark_sent(self, external_id=None):
+        self.ensure_one()
+        self.write({"state": "sent", "sent_date": fields.Datetime.now(), "sent_epoch": time.time(),
+                    "external_id": external_id or self.external_id, "error": False, "attempts": self.attempts + 1,
+                    "lead_id": (self.lead_id or self.conversation_id.lead_id).id or False})
 
     @api.model
     def _chatbot_is_photo(self, attachment):

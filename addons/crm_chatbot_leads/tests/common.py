@@ -33,6 +33,8 @@ class ChatbotHttpCommon(HttpCase):
             "name": "Shop TG", "channel": "telegram", "token": TG_TOKEN,
             "api_base_url": f"{cls.tg_fake.url}/bot", "team_id": cls.team.id, "user_id": cls.salesman.id,
             "tag_ids": [(6, 0, cls.tag.ids)],
+            # these tests follow every answer through the queue; test_chatbot_instant covers the webhook answer
+            "answer_in_webhook": False,
         })
         cls.tg_bot.sudo().webhook_secret = "s3cr3t_Secret-123"
         cls.viber_bot = cls.env["chatbot.bot"].create({

@@ -22,7 +22,7 @@ import telegram
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from ..const import DEFAULT_TIMEOUT, TELEGRAM_API_URL
+from ..const import DEFAULT_TIMEOUT, PER_BOT_IN_FLIGHT, TELEGRAM_API_URL
 
 _logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs carry the bot token: keep it out of the logs
@@ -99,8 +99,8 @@ class _LoopThread:
             if len(self._bots) >= self.MAX_BOTS:
                 _key, old = self._bots.popitem()
                 await old.shutdown()
-            request = HTTPXRequest(connection_pool_size=8, connect_timeout=timeout, read_timeout=timeout,
-                                   write_timeout=timeout, pool_timeout=timeout,
+            request = HTTPXRequest(connection_pool_size=PER_BOT_IN_FLIGHT, connect_timeout=timeout,
+                                   read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout,
                                    # headers and body go in two writes: without TCP_NODELAY a kept-alive
                                    # connection waits ~40 ms for the delayed ACK on every call
                                    socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),))
@@ -186,14 +186,14 @@ class TelegramApi:
         thread waits at most the overall deadline.
         """
         started = time.monotonic()
-        deadline = self.timeout * 2
+        deadline = self.timeout  # the whole call, connection included: callers cap it to their time budget
 
         async def runner():
-            bot = await _LOOP.get_bot(self.token, self.base_url, self.timeout)
+            bot = await _LOOP.get_bot(self.token, self.base_url, DEFAULT_TIMEOUT)
             return await asyncio.wait_for(coro_fn(bot), timeout=deadline)
 
         try:
-            result = _LOOP.run(runner(), timeout=deadline + 1)
+            result = _LOOP.run(runner(), timeout=deadline + 0.5)
         except Exception as exc:  # noqa: BLE001 - mapped to one typed error below
             mapped = _map_error(exc)
             _logger.info("Telegram %s failed in %.3fs: %s (code %s)", operation,
@@ -300,6 +300,28 @@ class TelegramApi:
         """answerCallbackQuery (stops the client's spinner). :return: True"""
         return self._run("answerCallbackQuery", lambda bot: bot.answer_callback_query(
             callback_query_id=callback_query_id, text=text))
+
+
+def webhook_answer(chat_id, text=None, buttons=None, remove_keyboard=False, inline_buttons=None,
+                   callback_query_id=None):
+    """A Bot API method call to return as the webhook's response body (answered at once, no extra call).
+
+    Source: core.telegram.org/bots/api#making-requests-when-getting-updates - "If you're using webhooks,
+    you can perform a request to the Bot API while sending an answer to the webhook. Use either
+    application/json or application/x-www-form-urlencoded or multipart/form-data response content type
+    for passing parameters. Specify the method to be invoked in the method parameter of the request.
+    It's not possible to know that such a request was successful or get its result."
+
+    :return: dict ``{"method": "sendMessage", "chat_id", "text", "reply_markup"?}`` or
+        ``{"method": "answerCallbackQuery", "callback_query_id"}``
+    """
+    if callback_query_id:
+        return {"method": "answerCallbackQuery", "callback_query_id": callback_query_id}
+    answer = {"method": "sendMessage", "chat_id": chat_id, "text": text}
+    markup = TelegramApi._markup(buttons, remove_keyboard, inline_buttons)
+    if markup is not None:
+        answer["reply_markup"] = markup.to_dict()
+    return answer
 
 
 def parse_update(data):
