@@ -262,8 +262,8 @@ class ChatbotMessage(models.Model):
                     concurrent.futures.wait(list(in_flight), timeout=min(remaining, 0.5),
                                             return_when=concurrent.futures.FIRST_COMPLETED)
                     continue
-                if submitted["count"]:
-                    continue
+                if submitted["count"] or submitted["handled"]:
+                    continue  # a cancelled message may hide the next one of its chat
                 if next_wait is not None and next_wait < remaining:
                     time.sleep(min(next_wait, 1.0) + 0.01)
                     continue
