@@ -5,14 +5,17 @@ Works on a throw-away copy of DB (a database with marketplace_connector installe
 1. full push of N products x 2 channels (Prom + Rozetka fakes): wall time, API calls;
 2. one stock change -> time until both fakes received the new quantity, with a real Odoo server
    (cron trigger) running on the copy;
-3. M marketplace orders imported: orders per second;
-4. the last-unit race: R rounds of two channels ordering the last unit at the same moment, in two
+3. a pricelist change touching all N products (a global -10 % rule) with the server running: time until both
+   fakes received every new price, API calls, and the cost of marking the offers (SQL) in the user's
+   transaction;
+4. M marketplace orders imported: orders per second;
+5. the last-unit race: R rounds of two channels ordering the last unit at the same moment, in two
    threads with their own transactions, plus (--odoo-sales, on by default) a salesperson confirming a sale
    order for the same unit in a third thread (through Odoo's RPC retry, as a browser request would);
    prints the number of oversells (units reserved more often than they exist).
 
     PYTHONPATH=. python3 tests/bench/marketplace_bench.py --db DB [--products 10000] [--orders 1000] [--races 200]
-        [--no-odoo-sales] [--skip-push]
+        [--no-odoo-sales] [--skip-push] [--only-prices]   # --only-prices: sections 1-3 only
 """
 
 import argparse
@@ -44,6 +47,7 @@ def main():
     parser.add_argument("--no-odoo-sales", dest="odoo_sales", action="store_false",
                         help="race the two marketplaces only, without a salesperson's order")
     parser.add_argument("--skip-push", action="store_true", help="skip the stock-change latency part (2.)")
+    parser.add_argument("--only-prices", action="store_true", help="stop after the pricelist change")
     args = parser.parse_args()
 
     import odoo
@@ -79,11 +83,12 @@ def main():
                 for i in range(n)])
             env["stock.quant"].create([{"product_id": p.id, "location_id": stock_location_id,
                                         "quantity": 50} for p in products])
+            pricelist = env["product.pricelist"].create({"name": "Bench marketplace prices"})
             channels = env["marketplace.channel"].create([
                 {"name": "Bench Prom", "channel_type": "prom", "api_token": "prom-token",
-                 "base_url": prom.url + PREFIX, "warehouse_id": warehouse.id},
+                 "base_url": prom.url + PREFIX, "warehouse_id": warehouse.id, "pricelist_id": pricelist.id},
                 {"name": "Bench Rozetka", "channel_type": "rozetka", "login": "seller", "password": "pa$$",
-                 "base_url": rozetka.url, "warehouse_id": warehouse.id},
+                 "base_url": rozetka.url, "warehouse_id": warehouse.id, "pricelist_id": pricelist.id},
             ])
             for i, product in enumerate(products):
                 prom.add_product(i + 1, sku=product.default_code)
@@ -144,11 +149,48 @@ def main():
         if latencies:
             print(f"stock change -> both channels: median {statistics.median(latencies):.2f}s, "
                   f"max {max(latencies):.2f}s over {len(latencies)} changes (server cron woken by trigger)")
+
+        # 3. a pricelist change touching every product, pushed by the server's cron
+        if not args.skip_push:  # (like 2.) needs the server's cron
+            prom.reset()
+            rozetka.reset()
+            expected = {i + 1: round((10 + i % 90) * 0.9, 2) for i in range(n)}
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                t_mark = time.perf_counter()
+                env["product.pricelist.item"].create({
+                    "pricelist_id": pricelist.id, "applied_on": "3_global", "compute_price": "percentage",
+                    "percent_price": 10})
+                env.flush_all()
+                cr.flush()  # the queued (product, channel) rows are written here, as at commit
+                cr.execute("SELECT count(*) FROM marketplace_stock_event")
+                event_rows = cr.fetchone()[0]
+                mark = time.perf_counter() - t_mark
+                cr.commit()
+                t0 = time.perf_counter()
+            deadline = t0 + 600
+            done = {"prom": None, "rozetka": None}
+            while time.perf_counter() < deadline and None in done.values():
+                if done["prom"] is None and all(
+                        prom.products[k].get("price") == v for k, v in expected.items()):
+                    done["prom"] = time.perf_counter() - t0
+                if done["rozetka"] is None and all(
+                        rozetka.items[k].get("price") == int(round(v)) for k, v in expected.items()):
+                    done["rozetka"] = time.perf_counter() - t0
+                time.sleep(0.2)
+            prom_calls = len(prom.requests_to(PREFIX + "/products/edit"))
+            rozetka_calls = len(rozetka.requests_to("/items/mass-update"))
+            print(f"pricelist change on {n} products: marked in the user's transaction in {mark:.2f}s "
+                  f"({event_rows} event rows); all new prices at Prom after {done['prom']}s, at Rozetka after "
+                  f"{done['rozetka']}s; API calls: Prom {prom_calls} products/edit, Rozetka {rozetka_calls} "
+                  f"items/mass-update (+{len(rozetka.requests) - rozetka_calls} other)")
+        if args.only_prices:
+            return
         server.terminate()
         server.wait(30)
         server = None
 
-        # 3. order import rate
+        # 4. order import rate
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         for oid in range(1, args.orders + 1):
             i = oid % n
@@ -164,7 +206,7 @@ def main():
             print(f"order import: {len(results)} orders in {wall:.2f}s = {len(results) / wall:.1f} orders/s "
                   f"({sum(1 for r in results if r.sale_order_id)} confirmed sale orders)")
 
-        # 4. last-unit race
+        # 5. last-unit race
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             race_products = env["product.product"].create([

@@ -1,7 +1,12 @@
 """Protocol fake of a BAS (1C-based) HTTP/SOAP web service publishing stock and prices.
 
 BAS/1C web services are SOAP 1.1, document/literal, behind HTTP Basic auth; the WSDL is served at
-``<service URL>?wsdl``. This fake publishes a small ``StockExchange`` service:
+``<service URL>?wsdl``. Sources: ones-devguide.github.io/dev-rules/theory/metadata/web_service (a 1C
+"Web-сервис" metadata object is published with the infobase at http://server/<publication>/ws/..., its
+contract is the generated WSDL); mngb.ru/dannye/28/kak-obratitsya-k-veb-servisu-1s (calls are HTTP POST of
+a SOAP envelope, ``Content-Type: text/xml; charset=utf-8``, Basic authorization of a 1C user allowed to call
+web services). The operations themselves are defined by the configuration (there is no standard BAS stock
+service): this fake publishes the small ``StockExchange`` contract our client expects:
 
 * ``Ping()`` -> ``return`` (string, the company name);
 * ``GetStock(Warehouse)`` -> ``return`` with repeated ``Item{Article, Barcode, Name, Quantity, Price}``;
@@ -105,6 +110,8 @@ class BasSoapFake(FakeServer):
     def call(self, request, _m):
         if not self._authorized(request):
             return Response.text("Unauthorized", status=401, headers={"WWW-Authenticate": 'Basic realm="BAS"'})
+        if not (request.header("Content-Type") or "").startswith("text/xml"):  # SOAP 1.1 only
+            return Response.text("Unsupported Media Type", status=415)
         try:
             root = ET.fromstring(request.body)
         except ET.ParseError:

@@ -1,4 +1,11 @@
-"""Protocol fake of the NBU exchange-rate service (JSON array, HTTP 200 even for bad input)."""
+"""Protocol fake of the NBU exchange-rate service (JSON array, HTTP 200 even for bad input).
+
+Sources: NBU open-data API bank.gov.ua/NBUStatService/v1/statdirectory/exchange (``?json``, ``valcode``,
+``date=YYYYMMDD``) as documented in shared/docs/contracts/nbu.md from public clients' literal payloads
+(``[{"r030":840,"txt":"Долар США","rate":..,"cc":"USD","exchangedate":"dd.mm.yyyy"}]``), and the NBU press
+release on rates per 1 unit since 10.12.2019 (lenta.ua "Нацбанк змінить графік оновлення валютних курсів").
+A bad ``date`` is answered HTTP 200 with the invalid body ``[ { Wrong date format } ]``.
+"""
 
 from tests.fakes.base import FakeServer, Response
 
@@ -15,7 +22,8 @@ class NbuFake(FakeServer):
         self.route("GET", PATH, self.exchange)
 
     def exchange(self, request, _m):
-        if "date" in request.query and not str(request.query["date"]).isdigit():
+        date = request.query.get("date")
+        if date is not None and not (str(date).isdigit() and len(str(date)) == 8):
             return Response(200, b"[\n{ \nWrong date format\n }\n]", {"Content-Type": "application/json"})
         code = request.query.get("valcode")
         return Response.json([
