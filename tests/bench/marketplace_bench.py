@@ -121,7 +121,7 @@ def main():
         server = subprocess.Popen(
             [sys.executable, "-m", "odoo", "-d", bench_db, f"--addons-path={addons_path}",
              f"--http-port={port}", "--http-interface=127.0.0.1", "--max-cron-threads=1", "--workers=0",
-             "--log-level=info", f"--db-filter=^{bench_db}$", "--logfile=/tmp/marketplace_bench_server.log"],
+             "--log-level=info", f"--db-filter=^{bench_db}$", f"--logfile=/tmp/{bench_db}_server.log"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(8)
         latencies = []

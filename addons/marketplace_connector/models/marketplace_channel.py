@@ -359,29 +359,50 @@ class MarketplaceChannel(models.Model):
                 offer.write({"dirty": False, "push_error": self.env._(
                     "Malformed marketplace id: %(reason)s", reason=adapter.check_offer_id(offer.external_id))})
             offers -= malformed
-            for start in range(0, len(offers), adapter.batch_size):
-                batch = offers[start:start + adapter.batch_size]
-                updates = self._prepare_stock_updates(batch)
+            # quantities and prices of all the dirty offers in one computation; rows updated in SQL per batch
+            pairs = list(zip(offers, self._prepare_stock_updates(offers), strict=True))
+            rejected_text = self.env._("Rejected by the marketplace")
+            for start in range(0, len(pairs), adapter.batch_size):
+                batch = pairs[start:start + adapter.batch_size]
                 try:
-                    accepted = adapter.push_stock(updates)
+                    accepted = adapter.push_stock([update for _offer, update in batch])
                 except MarketplaceError as error:
                     self._record_error(error)  # offers stay dirty: pushed again on the next run
                     break
                 rejected = getattr(adapter, "last_rejected", {}) or {}
-                sent = {u.external_id: u for u in updates}
-                now = fields.Datetime.now()
-                for offer in batch:
-                    if offer.external_id in accepted:
-                        update = sent[offer.external_id]
-                        offer.write({"dirty": False, "last_quantity": update.quantity, "push_error": False,
-                                     "last_price": update.price or 0.0, "last_push": now})
-                        pushed += 1
-                    else:
-                        offer.write({"push_error": rejected.get(offer.external_id)
-                                     or self.env._("Rejected by the marketplace")})
+                done = [(offer.id, update.quantity, update.price or 0.0) for offer, update in batch
+                        if offer.external_id in accepted]
+                refused = [(offer.id, rejected.get(offer.external_id) or rejected_text) for offer, _update in batch
+                           if offer.external_id not in accepted]
+                self._mark_offers_pushed(done, refused)
+                pushed += len(done)
         finally:
             self._flush_logs(adapter)
         return pushed
+
+    def _mark_offers_pushed(self, done, refused):
+        """Record a push batch on the offer rows in two statements (not one ORM write per offer).
+
+        :param done: [(offer id, quantity sent, price sent)] accepted by the marketplace
+        :param refused: [(offer id, reason)] rejected by it (they stay dirty)"""
+        Offer = self.env["marketplace.offer"]
+        Offer.flush_model()
+        if done:
+            ids, quantities, prices = zip(*done, strict=True)
+            self.env.cr.execute("""
+                UPDATE marketplace_offer o
+                   SET dirty = false, push_error = NULL, last_quantity = v.quantity, last_price = v.price,
+                       last_push = now() AT TIME ZONE 'UTC', write_date = now() AT TIME ZONE 'UTC', write_uid = %s
+                  FROM unnest(%s::int[], %s::int[], %s::float8[]) AS v(id, quantity, price) WHERE o.id = v.id
+            """, [self.env.uid, list(ids), list(quantities), list(prices)])
+        if refused:
+            ids, reasons = zip(*refused, strict=True)
+            self.env.cr.execute("""
+                UPDATE marketplace_offer o SET push_error = v.reason
+                  FROM unnest(%s::int[], %s::varchar[]) AS v(id, reason) WHERE o.id = v.id
+            """, [list(ids), list(reasons)])
+        Offer.invalidate_model(["dirty", "push_error", "last_quantity", "last_price", "last_push", "write_date",
+                                "write_uid"])
 
     def _trigger_push(self):
         """Wake the push cron, once per transaction (not once per changed record)."""
