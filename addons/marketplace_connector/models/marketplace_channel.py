@@ -288,10 +288,17 @@ class MarketplaceChannel(models.Model):
         """Free quantity (on hand minus reserved) per product in the channel's warehouse. Products whose stock
         is not tracked (consumables, services) are always available: the channel's nominal quantity."""
         self.ensure_one()
-        # quantities are not stored: never reuse a value computed earlier in the same transaction
-        products.invalidate_model(["free_qty", "qty_available"])
-        products = products.with_context(warehouse_id=self.warehouse_id.id)
-        return {p.id: p.free_qty if p.is_storable else float(self.untracked_quantity) for p in products}
+        # one aggregate over the quants of the warehouse's internal locations (what free_qty sums for a
+        # warehouse context), read fresh: Odoo's free_qty computes five quantity fields per product, five times
+        # slower for the thousands of products of a price change
+        self.env["stock.quant"].flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
+        groups = self.env["stock.quant"].sudo()._read_group(
+            [("product_id", "in", products.ids), ("location_id", "child_of", self.warehouse_id.view_location_id.id),
+             ("location_id.usage", "=", "internal")],
+            ["product_id"], ["quantity:sum", "reserved_quantity:sum"])
+        on_hand = {product.id: quantity - reserved for product, quantity, reserved in groups}
+        untracked = float(self.untracked_quantity)
+        return {p.id: on_hand.get(p.id, 0.0) if p.is_storable else untracked for p in products}
 
     @api.model
     def _default_currency(self):
