@@ -256,20 +256,62 @@ class MarketplaceChannel(models.Model):
         return self.action_view_offers()
 
     def action_full_resync(self):
+        """Push every mapped offer again; answers with the counts (or, when the marketplace cannot be
+        reached, in plain words when the next try is) and reloads the form."""
         self.env["marketplace.stock.event"]._consume()
         self.offer_ids.filtered("product_id").write({"dirty": True})
         self._bump_feed_version()
+        messages, failed = [], False
         for channel in self:
-            channel._push_dirty_offers()
-        return True
+            started = fields.Datetime.now()
+            pushed = channel._push_dirty_offers()
+            waiting = len(channel.offer_ids.filtered(lambda o: o.dirty and o.product_id))
+            if channel.last_error and channel.last_error_date and channel.last_error_date >= started:
+                failed = True
+                messages.append(channel._failure_words(channel.last_error, retryable=True,
+                                                       cron="ir_cron_marketplace_push_stock"))
+            else:
+                messages.append(self.env._("%(channel)s: %(pushed)s offers sent, %(waiting)s waiting.",
+                                           channel=channel.name, pushed=pushed, waiting=waiting))
+        return self._click_answer("\n".join(messages), "warning" if failed else "success", sticky=failed)
 
     def action_import_orders(self):
+        """Import the new orders now; answers "Imported 3 orders, 1 with an exception" (or, when the
+        marketplace cannot be reached, when the next try is) and reloads the form."""
+        messages, failed = [], False
         for channel in self:
             try:
-                channel._import_orders()
+                orders = channel._import_orders()
             except MarketplaceError as error:
-                raise channel._user_error(error) from error
-        return True
+                failed = True
+                messages.append(channel._failure_words(error.message, retryable=error.retryable,
+                                                       cron="ir_cron_marketplace_import_orders"))
+                continue
+            messages.append(self.env._("%(channel)s: imported %(count)s orders, %(exceptions)s with an exception.",
+                                       channel=channel.name, count=len(orders),
+                                       exceptions=len(orders.filtered(lambda o: o.state == "exception"))))
+        return self._click_answer("\n".join(messages), "warning" if failed else "success", sticky=failed)
+
+    def _click_answer(self, message, kind="success", sticky=False):
+        """The answer to a button: a translated notification, then the view reloads to the new state."""
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": kind, "title": self.name if len(self) == 1 else self.env._("Marketplaces"),
+            "message": message, "sticky": sticky, "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+
+    def _failure_words(self, detail, retryable=False, cron=None):
+        """Plain words for a failed call. The technical detail stays folded away in the channel's last
+        error and call log (recorded before this is shown)."""
+        self.ensure_one()
+        if not retryable:
+            return self.env._("%(channel)s refused the request. Check the channel's settings; the details are "
+                              "under Last error.", channel=self.name)
+        job = cron and self.env.ref(f"marketplace_connector.{cron}", raise_if_not_found=False)
+        if job and job.sudo().active and job.sudo().nextcall:
+            when = fields.Datetime.context_timestamp(self, job.sudo().nextcall).strftime("%H:%M")
+            return self.env._("No connection with %(channel)s — we will try again at %(time)s. The details are "
+                              "under Last error.", channel=self.name, time=when)
+        return self.env._("No connection with %(channel)s — try again later. The details are under Last error.",
+                          channel=self.name)
 
     def action_view_offers(self):
         self.ensure_one()

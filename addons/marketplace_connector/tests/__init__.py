@@ -10,3 +10,4 @@ from . import test_marketplace_currency
 from . import test_marketplace_order_life
 from . import test_marketplace_prices
 from . import test_marketplace_cancel
+from . import test_marketplace_click_answers
