@@ -16,6 +16,11 @@ class TestOmnichannelMorningTour(HttpCase):
         (modules + self.env["ir.module.module"].search([("name", "in", ("omnichannel_dashboard", "web"))])
          )._update_translations(["uk_UA"])
         self.env.ref("base.user_admin").lang = "uk_UA"
+        # Apps shows every module of the suite with its Ukrainian name and summary
+        for module in (modules | self.env["ir.module.module"].search([("name", "=", "omnichannel_dashboard")])
+                       ).with_context(lang="uk_UA"):
+            self.assertRegex(module.shortdesc, "[а-яіїєґ]", module.name)
+            self.assertRegex(module.summary, "[а-яіїєґ]", module.name)
         self.start_tour("/odoo", "omnichannel_morning", login="admin", timeout=180)
 
         order = self.env.ref("marketplace_connector.demo_order_rozetka_exception")
