@@ -21,7 +21,7 @@ class TestOmnichannelMorningTour(HttpCase):
                        ).with_context(lang="uk_UA"):
             self.assertRegex(module.shortdesc, "[а-яіїєґ]", module.name)
             self.assertRegex(module.summary, "[а-яіїєґ]", module.name)
-        self.start_tour("/odoo", "omnichannel_morning", login="admin", timeout=180)
+        self.start_tour("/odoo", "omnichannel_morning", login="admin", timeout=600)
 
         order = self.env.ref("marketplace_connector.demo_order_rozetka_exception")
         self.assertEqual(order.state, "exception", "still unmapped after the retry")
