@@ -15,6 +15,7 @@
         "views/marketplace_channel_views.xml",
         "views/marketplace_offer_views.xml",
         "views/marketplace_order_views.xml",
+        "views/marketplace_order_history_views.xml",
         "report/marketplace_pnl_report_views.xml",
         "views/marketplace_connector_menus.xml",
     ],

@@ -8,3 +8,4 @@ from . import stock
 from . import marketplace_feed
 from . import marketplace_channel_bas
 from . import pricing
+from . import marketplace_order_history

@@ -11,3 +11,4 @@ from . import test_marketplace_order_life
 from . import test_marketplace_prices
 from . import test_marketplace_cancel
 from . import test_marketplace_click_answers
+from . import test_marketplace_order_history
