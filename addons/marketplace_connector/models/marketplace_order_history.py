@@ -1,5 +1,6 @@
 """What the owner sees on a marketplace order: its lines and its history (the state changes on the chatter),
-and the way back from the sale order. Kept apart from the import logic in marketplace_order.py."""
+the way back from the sale order, and a channel's currency warning. Kept apart from the import and sync
+logic."""
 
 import json
 
@@ -8,6 +9,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
+from .. import const
 from ..tools.prom_api import PromApi
 from ..tools.rozetka_api import RozetkaApi
 
@@ -60,3 +62,25 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return {"type": "ir.actions.act_window", "res_model": "marketplace.order", "view_mode": "form",
                 "res_id": self.marketplace_order_id.id, "name": self.marketplace_order_id.display_name}
+
+
+class MarketplaceChannel(models.Model):
+    _inherit = "marketplace.channel"
+
+    currency_warning = fields.Char(compute="_compute_currency_warning")
+
+    @api.depends("channel_type", "currency_id")
+    def _compute_currency_warning(self):
+        uah = self.env["res.currency"].with_context(active_test=False).search(
+            [("name", "=", const.MARKETPLACE_CURRENCY)], limit=1)
+        for channel in self:
+            warning = False
+            if channel.channel_type in ("prom", "rozetka"):
+                if not uah.active:
+                    warning = self.env._("Hryvnia (UAH) is not active, so prices are sent in %(currency)s. "
+                                         "Activate UAH in the currencies and set it on the channel.",
+                                         currency=channel.currency_id.name or "-")
+                elif channel.currency_id != uah:
+                    warning = self.env._("Rozetka and Prom sell in hryvnia; this channel sends prices in "
+                                         "%(currency)s.", currency=channel.currency_id.name or "-")
+            channel.currency_warning = warning

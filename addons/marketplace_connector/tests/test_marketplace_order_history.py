@@ -45,3 +45,19 @@ class TestMarketplaceOrderHistory(MarketplaceCommon):
         self.env.flush_all()
         tracked = exception.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "state")
         self.assertTrue(tracked, "the state change is in the order's history")
+
+
+@tagged("post_install", "-at_install")
+class TestMarketplaceChannelCurrency(MarketplaceCommon):
+    def test_warns_when_hryvnia_is_not_active_or_not_used(self):
+        uah = self.env.ref("base.UAH")
+        uah.active = True
+        channel = self.env["marketplace.channel"].create({"name": "UAH shop", "channel_type": "prom"})
+        self.assertEqual(channel.currency_id, uah, "a marketplace channel defaults to hryvnia")
+        self.assertFalse(channel.currency_warning)
+        channel.currency_id = self.env.ref("base.EUR")
+        self.assertIn("sell in hryvnia", channel.currency_warning)
+        self.env["marketplace.channel"].invalidate_model(["currency_warning"])
+        uah.active = False
+        self.env["marketplace.channel"].invalidate_model(["currency_warning"])
+        self.assertIn("Hryvnia (UAH) is not active", channel.currency_warning)
