@@ -323,7 +323,8 @@ class NovaPoshtaFake(FakeServer):
         return envelope(out, warnings=warnings)
 
     def m_ScanSheet_insertDocuments(self, props):
-        # Source: developers.novaposhta.ua, ScanSheet.insertDocuments ("Додати експрес-накладні до реєстру"):
+        # Source: developers.novaposhta.ua, ScanSheet.insertDocuments ("Додати експрес-накладні до реєстру",
+        # https://developers.novaposhta.ua/view/model/a46fc4f4-8512-11ec-8ced-005056b2dbe1):
         # success=true even when documents are refused; data[0] = {Ref, Number, Date, Errors, Warnings,
         # Success: [{Ref, Number}], Data: {Errors: [{Ref, Error}], Success, Warnings}}. A document that is
         # already in a registry, deleted or already handed over cannot be added.
