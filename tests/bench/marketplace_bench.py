@@ -20,6 +20,7 @@ Works on a throw-away copy of DB (a database with marketplace_connector installe
 
 import argparse
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -48,6 +49,9 @@ def main():
                         help="race the two marketplaces only, without a salesperson's order")
     parser.add_argument("--skip-push", action="store_true", help="skip the stock-change latency part (2.)")
     parser.add_argument("--only-prices", action="store_true", help="stop after the pricelist change")
+    parser.add_argument("--jitter", type=float, default=0.3,
+                        help="each contender of a race round starts after a random delay of up to this many "
+                             "seconds (seeded), so that every one of them is sometimes first")
     args = parser.parse_args()
 
     import odoo
@@ -232,6 +236,7 @@ def main():
                 "partner_id": customer_id, "warehouse_id": warehouse.id,
                 "order_line": [(0, 0, {"product_id": p.id, "product_uom_qty": 1})]} for p in race_products]).ids
             cr.commit()
+        rng = random.Random(20261203)
         oversells = conflicts = odoo_reserved = marketplace_reserved = 0
         conflict_samples = []
         t0 = time.perf_counter()
@@ -245,20 +250,24 @@ def main():
             barrier = threading.Barrier(contenders)
             errors = []
 
-            def run(channel_id, order, barrier=barrier, errors=errors):
+            delays = [rng.uniform(0, args.jitter) for _i in range(3)]
+
+            def run(channel_id, order, delay, barrier=barrier, errors=errors):
                 try:
                     with registry.cursor() as cr:
                         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
                         barrier.wait()
+                        time.sleep(delay)
                         env["marketplace.channel"].browse(channel_id)._import_order_committed(order)
                 except Exception as error:  # reported, counted
                     errors.append(error)
 
-            def sell(order_id, barrier=barrier, errors=errors):
+            def sell(order_id, delay, barrier=barrier, errors=errors):
                 try:
                     with registry.cursor() as cr:
                         env = odoo.api.Environment(cr, salesman_id, {})
                         barrier.wait()
+                        time.sleep(delay)
 
                         def confirm():
                             env["sale.order"].browse(order_id).action_confirm()
@@ -268,10 +277,10 @@ def main():
                 except Exception as error:  # reported, counted
                     errors.append(error)
 
-            threads = [threading.Thread(target=run, args=(prom_channel.id, prom_order)),
-                       threading.Thread(target=run, args=(rozetka_channel.id, rozetka_order))]
+            threads = [threading.Thread(target=run, args=(prom_channel.id, prom_order, delays[0])),
+                       threading.Thread(target=run, args=(rozetka_channel.id, rozetka_order, delays[1]))]
             if args.odoo_sales:
-                threads.append(threading.Thread(target=sell, args=(quotations[r],)))
+                threads.append(threading.Thread(target=sell, args=(quotations[r], delays[2])))
             for thread in threads:
                 thread.start()
             for thread in threads:

@@ -331,11 +331,16 @@ class MarketplaceOrder(models.Model):
             from ..tools.marketplace_api import Order, OrderLine
 
             raw = json.loads(binding.payload or "{}")
-            data = type(binding.channel_id._get_adapter())._parse_order(raw) if raw else Order(
+            parsed = binding.channel_id._get_adapter()._parse_orders([raw]) if raw else []
+            data = parsed[0] if parsed else Order(
                 external_id=binding.external_id, created="", changed="", status="", customer_name="",
                 phone="", email="", lines=[OrderLine("", "", "", 0, 0)])
             if data.failed:
                 binding._apply_marketplace_failure()
+                continue
+            if data.parse_error:
+                binding.exception_message = self.env._(
+                    "The marketplace's data for this order cannot be read: %(error)s", error=data.parse_error)
                 continue
             binding._create_sale_order(data)
         imported = retried.filtered(lambda b: b.state == "imported")

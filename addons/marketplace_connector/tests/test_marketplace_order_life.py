@@ -149,6 +149,9 @@ class TestMarketplaceOrderLife(MarketplaceCommon):
         good, bad, last, unreadable = (self._binding(self.prom_channel, oid) for oid in (341, 342, 343, 344))
         self.assertEqual((unreadable.state, unreadable.exception_reason), ("exception", "error"))
         self.assertIn("два", unreadable.exception_message)
+        unreadable.action_retry()  # still unreadable: stays in exception with the reason
+        self.assertEqual((unreadable.state, unreadable.sale_order_id.id), ("exception", False))
+        self.assertIn("два", unreadable.exception_message)
         self.assertEqual((good.state, last.state), ("imported", "imported"))
         self.assertEqual((bad.state, bad.exception_reason), ("exception", "error"))
         self.assertTrue(bad.exception_message)
