@@ -153,3 +153,29 @@ def test_nbu_rates_and_bad_bodies():
 @pytest.mark.parametrize("raw,value", [("1 250 грн", 1250.0), ("99,50", 99.5), (12, 12.0), (None, 0.0)])
 def test_parse_amount(raw, value):
     assert parse_amount(raw) == value
+
+
+def test_rozetka_fake_refuses_what_rozetka_refuses(rozetka):
+    rozetka.add_order(6, [{"item_id": 1001, "quantity": 1, "price": 300, "article": "SKU-1"}], status=1)
+    api = RozetkaApi("seller", "pa$$", base_url=rozetka.url)
+    order = api.get_order("6")
+    assert (order.status, order.failed) == ("1", False)
+    assert 26 in order.allowed_statuses and 61 not in order.allowed_statuses
+    headers = {"Authorization": f"Bearer {api._token()}"}
+
+    def put(body):
+        return api.session.put(rozetka.url + "/orders/6", json=body, headers=headers, timeout=5).json()
+
+    assert put({"status": 26, "comment": "x"})["errors"]["code"] == 1002  # unknown field
+    assert put({"status": 6})["errors"]["code"] == 1005  # not in status_available of status 1
+    assert put({"status": 49})["errors"]["code"] == 1001  # duplicate_order_id required
+    assert put({"status": 2})["success"]
+    assert put({"status": 61})["errors"]["code"] == 1001  # TTN required
+    assert rozetka.orders[6]["status"] == 2
+    rozetka.set_status(6, 45)
+    cancelled = api.get_order("6")
+    assert cancelled.failed and cancelled.raw["status_group"] == 3
+    with pytest.raises(MarketplaceError) as info:
+        api.set_order_status("6", "confirmed")
+    assert info.value.code == "transition"
+    assert api.set_order_status("6", "cancelled") == "45"  # already cancelled there: nothing to send
