@@ -51,7 +51,11 @@ def main():
     parser.add_argument("--only-prices", action="store_true", help="stop after the pricelist change")
     parser.add_argument("--jitter", type=float, default=0.3,
                         help="each contender of a race round starts after a random delay of up to this many "
-                             "seconds (seeded), so that every one of them is sometimes first")
+                             "seconds (seeded)")
+    parser.add_argument("--head-start", type=float, default=1.0,
+                        help="every third round the salesperson starts this many seconds before the imports "
+                             "(an import locks the unit early, a sale order confirmation late: without a head start "
+                             "the imports would always be first)")
     args = parser.parse_args()
 
     import odoo
@@ -251,6 +255,9 @@ def main():
             errors = []
 
             delays = [rng.uniform(0, args.jitter) for _i in range(3)]
+            if args.odoo_sales and r % 3 == 2:
+                delays[0] += args.head_start
+                delays[1] += args.head_start
 
             def run(channel_id, order, delay, barrier=barrier, errors=errors):
                 try:
