@@ -281,7 +281,14 @@ class ChatbotMessage(models.Model):
         self._chatbot_catch_up_after_sent(testing)
         if handled:
             _logger.info("Chatbot: %s outbound messages handled in %.1fs", handled, time.monotonic() - started)
-        if work_left:
+        if not testing:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        due = self.search_count([("direction", "=", "out"), ("state", "=", "queued"),
+                                 ("next_try", "<=", fields.Datetime.now())])
+        # Odoo 18 scheduler: remaining work makes it run the job again at once (triggers created while
+        # this run was going are dropped when it ends)
+        self.env["ir.cron"]._notify_progress(done=max(handled, 1) if due else handled, remaining=due)
+        if work_left or due:
             self._chatbot_trigger_send()  # budget spent with work left: run again at once
         pending = self.search([("direction", "=", "out"), ("state", "=", "queued"),
                                ("next_try", ">", fields.Datetime.now())], order="next_try", limit=1)
@@ -296,6 +303,10 @@ class ChatbotMessage(models.Model):
         :return: (dict ``count`` submitted / ``handled`` settled without a call, seconds until a chat
             waiting for its interval is due or None, whether due messages were left for lack of slots)
         """
+        if not testing:
+            # a fresh snapshot at each pass: messages queued by webhooks during this run are seen at once
+            # (their cron triggers are consumed by the scheduler when this run ends)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         busy_conversations = {conversation_id for _m, _b, conversation_id in in_flight.values()}
         per_bot = collections.Counter(bot_id for _m, bot_id, _c in in_flight.values())
         if len(in_flight) >= SEND_POOL_SIZE:
