@@ -32,6 +32,7 @@ def main():
     parser.add_argument("--drop", type=float, default=0.10)
     parser.add_argument("--process-delay", type=float, default=0.02, help="seconds Checkbox takes to fiscalize")
     parser.add_argument("--addons-path", default=None)
+    parser.add_argument("--profile", action="store_true", help="print the cron phase's cProfile top 30")
     args = parser.parse_args()
 
     import odoo
@@ -108,6 +109,12 @@ def main():
         fake.drop_ratio(args.drop)
         fake.time_in_handlers = 0.0
         Receipt = env["prro.receipt"]
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         runs = 0
         while True:
@@ -122,6 +129,11 @@ def main():
                     {"next_try": False})
                 cr.commit()
         wall = time.perf_counter() - started
+        if profiler:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         env.invalidate_all()
         states = collections.Counter(receipts.mapped("state"))
         per_header = collections.Counter(r["header"] for r in fake.sells() if r.get("header"))

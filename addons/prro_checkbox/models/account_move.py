@@ -81,7 +81,7 @@ class AccountMove(models.Model):
             "receipt_type": "sell" if self.move_type == "out_invoice" else "return",
             "move_id": self.id, "partner_id": self.partner_id.id,
             "email": self.partner_id.email or False,
-            "sale_order_id": self.line_ids.sale_line_ids.order_id[:1].id,
+            "sale_order_id": self.sudo().line_ids.sale_line_ids.order_id[:1].id,
             "amount_cash": amounts["cash"], "amount_card": amounts["card"], "amount_cashless": amounts["cashless"],
             "rounding": bool(self.invoice_cash_rounding_id) and bool(amounts["cash"]),
             "paid_at": fields.Datetime.now() if not last_payment or last_payment >= fields.Date.today()

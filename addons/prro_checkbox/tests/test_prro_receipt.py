@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from tests.fakes.base import Fault, Response
@@ -220,6 +221,21 @@ class TestPrroReceipt(PrroCommon):
         self.assertTrue(invoice.prro_receipt_ids.is_created_offline)
         self.assertTrue(self.register.offline_mode)
         self.fake.registers["lic-test-0001"]["offline_mode"] = False
+
+    def test_billing_user_registers_payment_receipt_queued(self):
+        billing = new_test_user(self.env, "prro_billing", groups="account.group_account_invoice")
+        invoice = self._invoice().with_user(billing)
+        self.env["account.payment.register"].with_user(billing).with_context(
+            active_model="account.move", active_ids=invoice.ids).create(
+            {"journal_id": self.cash_journal.id})._create_payments()
+        self.assertEqual(invoice.prro_state, "to_send")
+        self.assertFalse(self.fake.requests)
+        self._run_cron()
+        self.assertEqual(invoice.prro_state, "done")
+        # the user can read the receipt but not the register's secrets
+        self.assertTrue(invoice.prro_receipt_ids.fiscal_code)
+        with self.assertRaises(AccessError):
+            self.register.with_user(billing).read(["cashier_password"])
 
     def test_salesperson_sees_fiscal_state_of_order(self):
         salesman = new_test_user(self.env, "prro_sales", groups="sales_team.group_sale_salesman")
