@@ -48,15 +48,20 @@ class AccountMove(models.Model):
         return res
 
     def _prro_fiscal_payments(self):
-        """{journal: amount in the invoice currency} of the payments reconciled with this invoice."""
+        """{(journal, fiscal payment type): amount in the invoice currency} of the fiscal payments reconciled
+        with this invoice (the payment method's type overrides the journal's)."""
         self.ensure_one()
         paid = defaultdict(float)
         for line in self.line_ids.filtered(lambda ln: ln.account_type in ("asset_receivable", "liability_payable")):
-            for partial in line.matched_credit_ids:
-                paid[partial.credit_move_id.journal_id] += partial.debit_amount_currency
-            for partial in line.matched_debit_ids:
-                paid[partial.debit_move_id.journal_id] += partial.credit_amount_currency
-        return {journal: amount for journal, amount in paid.items() if journal.prro_payment_type}
+            counterparts = [(p.credit_move_id, p.debit_amount_currency) for p in line.matched_credit_ids]
+            counterparts += [(p.debit_move_id, p.credit_amount_currency) for p in line.matched_debit_ids]
+            for counterpart, amount in counterparts:
+                journal = counterpart.journal_id
+                method = counterpart.move_id.origin_payment_id.payment_method_line_id
+                payment_type = method.prro_payment_type or journal.prro_payment_type
+                if payment_type:
+                    paid[journal, payment_type] += amount
+        return dict(paid)
 
     def _prro_fiscalize_paid(self):
         """Queue the sale (invoice) or return (credit note) receipt of a paid document, once."""
@@ -69,12 +74,12 @@ class AccountMove(models.Model):
         existing = Receipt.search([("key", "=", key)], limit=1)
         if existing:
             return existing
-        journals = [journal for journal in payments if journal.prro_cash_register_id]
+        journals = [journal for journal, _type in payments if journal.prro_cash_register_id]
         register = (journals[0].prro_cash_register_id if journals
                     else self.env["prro.cash.register"].sudo()._prro_default_register(self.company_id))
         amounts = defaultdict(float)
-        for journal, amount in payments.items():
-            amounts[journal.prro_payment_type] += amount
+        for (_journal, payment_type), amount in payments.items():
+            amounts[payment_type] += amount
         last_payment = max((p.date for p in self._get_reconciled_payments()), default=False)
         vals = {
             "key": key, "company_id": self.company_id.id, "register_id": register.id,

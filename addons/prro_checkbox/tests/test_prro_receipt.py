@@ -62,6 +62,15 @@ class TestPrroReceipt(PrroCommon):
         self.assertEqual(body["payments"][0]["value"], total)
         self.assertEqual(total, round(invoice.amount_total * 100))
 
+    def test_payment_method_overrides_journal_type(self):
+        method = self.bank_journal.inbound_payment_method_line_ids[:1]
+        method.prro_payment_type = "cashless"  # bank transfer in the card journal
+        invoice = self._invoice()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
+            {"journal_id": self.bank_journal.id, "payment_method_line_id": method.id})._create_payments()
+        receipt = invoice.prro_receipt_ids
+        self.assertEqual((receipt.amount_cashless, receipt.amount_card), (invoice.amount_total, 0.0))
+
     def test_non_fiscal_journal_makes_no_receipt(self):
         self.bank_journal.prro_payment_type = False
         invoice = self._pay(self._invoice(), journal=self.bank_journal)
