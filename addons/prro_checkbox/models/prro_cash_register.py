@@ -263,8 +263,9 @@ class PrroCashRegister(models.Model):
                 api_client = register._prro_api()
                 if register._prro_shift_too_old(shift):
                     register._prro_close_shift(api_client)
-                else:  # keep the shift list's balances current (one read per register and run)
+                else:  # keep the shift list's balances and the offline flag current (two reads per run)
                     self.env["prro.shift"]._prro_upsert(register, api_client.get_shift(shift.checkbox_id))
+                    register._prro_refresh_offline(api_client)
             except CheckboxError as error:
                 _logger.warning("PRRO register %s: shift not closed/refreshed: %s", register.id, error.message)
                 shift.error_message = error.message

@@ -230,6 +230,8 @@ class TestPrroReceipt(PrroCommon):
         self.assertTrue(invoice.prro_receipt_ids.is_created_offline)
         self.assertTrue(self.register.offline_mode)
         self.fake.registers["lic-test-0001"]["offline_mode"] = False
+        self.env["prro.cash.register"]._cron_close_shifts()  # the shift cron also reads the register's mode
+        self.assertFalse(self.register.offline_mode)
 
     def test_billing_user_registers_payment_receipt_queued(self):
         billing = new_test_user(self.env, "prro_billing", groups="account.group_account_invoice")
