@@ -4,8 +4,10 @@ A receipt is created in the business transaction (invoice paid, hook called) wit
 state ``to_send``. Only the cron (:meth:`PrroReceipt._cron_send`) talks to Checkbox, after that transaction
 committed. Exactly once:
 
-* a worker first *leases* the receipt (conditional UPDATE, committed), so two workers never send it together;
-* before POST /receipts/sell it commits ``posted = True``; a receipt that was ever posted is first looked up
+* a worker first *leases* the receipt (row lock taken with NOWAIT + ``lease_until``), so two workers never send
+  it together - the other one skips it;
+* before POST /receipts/sell it commits ``posted = True`` (and the lease, which then outlives a crashed worker
+  for LEASE_SECONDS); a receipt that was ever posted is first looked up
   with GET /receipts/{uuid} and only posted again when Checkbox does not know it (404);
 * after a timeout, a dropped connection or a 5xx the same worker asks Checkbox for the UUID at once;
 * Checkbox refuses a reused id (400 receipt.already_exists), a second line of defence.
@@ -279,7 +281,7 @@ class PrroReceipt(models.Model):
                 receipt = receipt.with_context(lang=lang)  # reasons are read by the shop's staff
             if not receipt._prro_lease():
                 continue
-            commit()
+            # the lease is a row lock until the next commit ("posted" before the call, or the outcome)
             receipt._prro_send_one(commit)
             done += 1
             commit()
@@ -292,6 +294,8 @@ class PrroReceipt(models.Model):
         self.env.flush_all()
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                # NOWAIT: a receipt another worker is sending right now is skipped, never waited for
+                self.env.cr.execute(SQL("SELECT id FROM prro_receipt WHERE id = %s FOR UPDATE NOWAIT", self.id))
                 self.env.cr.execute(SQL(
                     """UPDATE prro_receipt SET lease_until = %(until)s
                         WHERE id = %(id)s AND state IN ('to_send', 'sending')
@@ -300,7 +304,7 @@ class PrroReceipt(models.Model):
                     RETURNING id""", id=self.id, now=now, until=now + timedelta(seconds=const.LEASE_SECONDS)))
                 leased = bool(self.env.cr.fetchone())
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-            leased = False  # another worker leased (and committed) it after our snapshot
+            leased = False  # another worker holds it, or leased (and committed) it after our snapshot
         self.invalidate_recordset(["lease_until"])
         return leased
 
