@@ -7,9 +7,10 @@ class ChatbotMessage(models.Model):
     keyboard = fields.Selection(selection_add=[("rating", "Rating 1-5")], ondelete={"rating": "set null"})
     np_picking_id = fields.Many2one("stock.picking", string="Delivery", index="btree_not_null",
                                     ondelete="set null", readonly=True)
-    np_event = fields.Selection([("shipped", "Shipped"), ("at_branch", "At the branch"),
-                                 ("delivered", "Received")], readonly=True)
-    np_mailed = fields.Boolean(readonly=True, copy=False)
+    np_event = fields.Selection(
+        [("shipped", "Shipped"), ("at_branch", "At the branch"), ("delivered", "Received")],
+        string="Delivery Event", readonly=True)
+    np_mailed = fields.Boolean(string="Sent by E-mail Instead", readonly=True, copy=False)
 
     def write(self, vals):
         result = super().write(vals)
