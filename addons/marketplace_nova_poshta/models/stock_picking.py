@@ -34,7 +34,7 @@ class StockPicking(models.Model):
             wanted = "".join(ch for ch in (picking.np_marketplace_branch or "") if ch.isdigit())
             wanted = int(wanted[-6:]) if wanted else 0
             picking.np_branch_candidate_ids = branches.sorted(
-                lambda w: (abs(w.number_int - wanted), w.number_int))[:const.CANDIDATES_SHOWN]
+                lambda w, wanted=wanted: (abs(w.number_int - wanted), w.number_int))[:const.CANDIDATES_SHOWN]
 
     # -- mapping -------------------------------------------------------------------------
     def _np_map_marketplace_delivery(self, binding):

@@ -5,7 +5,6 @@ from odoo import models
 from .. import const
 
 
-
 class ChatbotConversation(models.Model):
     _inherit = "chatbot.conversation"
 
