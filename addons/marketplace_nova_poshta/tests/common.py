@@ -1,5 +1,6 @@
 """Marketplace channels (Prom / Rozetka fakes) shipping with a Nova Poshta carrier (NP fake)."""
 
+from odoo import fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.marketplace_connector.tools.rozetka_api import RozetkaApi
@@ -63,9 +64,9 @@ class MarketplaceNovaPoshtaSetup:
         cls.carrier.action_nova_poshta_test_connection()
 
         cls.warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
-        cls.pricelist = env["product.pricelist"].create({"name": "Marketplace prices"})
         uah = env.ref("base.UAH")
         uah.active = True
+        cls.pricelist = env["product.pricelist"].create({"name": "Marketplace prices", "currency_id": uah.id})
         common = {"warehouse_id": cls.warehouse.id, "currency_id": uah.id, "pricelist_id": cls.pricelist.id,
                   "nova_poshta_carrier_id": cls.carrier.id}
         cls.prom_channel = env["marketplace.channel"].create(dict(
@@ -108,20 +109,28 @@ class MarketplaceNovaPoshtaSetup:
         return self.env["marketplace.order"].search(
             [("channel_id", "=", self.prom_channel.id), ("external_id", "=", str(oid))])
 
-    def rozetka_order(self, oid, place="12", city="Київ", payment="Оплата карткою онлайн", **extra):
+    def rozetka_order(self, oid, place="12", city="Київ", payment="Оплата карткою онлайн", paid=True, **extra):
         self.rozetka.add_order(oid, [{"item_id": 901, "name": "Товар 1", "quantity": 2, "price": 100,
                                       "article": "NPB-1"}],
                                delivery={"delivery_service_name": "Нова Пошта", "place_number": place,
                                          "city": {"name_ua": city, "name": city}},
-                               payment={"payment_method_name": payment}, **extra)
+                               payment={"payment_method_name": payment}, is_payed=paid, **extra)
         self.rozetka_channel._import_orders()
         return self.env["marketplace.order"].search(
             [("channel_id", "=", self.rozetka_channel.id), ("external_id", "=", str(oid))])
 
     def flow_cron(self):
+        """The flow's crons: automatic waybills, then marketplace_connector's status outbox (due rows)."""
         result = self.env["stock.picking"]._cron_marketplace_nova_poshta_flow()
-        self.env.invalidate_all()
+        self.send_statuses()
         return result
+
+    def send_statuses(self, retry=False):
+        Status = self.env["marketplace.order.status"]
+        if retry:  # the outbox's back-off delay elapsed
+            Status.search([("state", "=", "pending")]).write({"next_attempt": fields.Datetime.now()})
+        Status._cron_send_status()
+        self.env.invalidate_all()
 
     def tracking(self, picking, code, **extra):
         self.np.set_status(picking.nova_poshta_number, code, **extra)

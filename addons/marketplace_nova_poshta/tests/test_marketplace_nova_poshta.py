@@ -5,6 +5,10 @@ from tests.fakes.base import Fault, Response
 
 from .common import MarketplaceNovaPoshtaCommon
 
+NP_DOWN = Response.json({"success": False, "data": [], "errors": ["Service Unavailable"],
+                         "errorCodes": ["20000100016"], "warnings": [], "info": [], "warningCodes": [],
+                         "infoCodes": [], "messageCodes": []})
+
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
@@ -15,10 +19,10 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.assertEqual(order.carrier_id, self.carrier)
         self.assertEqual(picking.carrier_id, self.carrier)
         self.assertEqual(picking.state, "assigned", "stock reserved at once")
-        self.assertEqual(picking.np_match_state, "matched")
+        self.assertEqual(order.np_match_state, "matched")
         self.assertEqual(picking.nova_poshta_city_id, self.lviv)
         self.assertEqual(picking.nova_poshta_warehouse_id, self.branch["wh-lviv-5"])
-        self.assertEqual(picking.nova_poshta_cod_amount, 100.0, "cash on delivery: the marketplace total (UAH)")
+        self.assertEqual(picking.nova_poshta_cod_amount, 100.0, "cash on delivery: the order's goods (UAH)")
         self.assertEqual((order.flow_stage, order.flow_stuck), ("ready", False))
 
     def test_parcel_locker_and_city_in_two_regions(self):
@@ -27,31 +31,35 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         # two cities 'Миколаївка': only one has branch 3, so the branch decides
         picking = self.prom_order(5003, branch="3", city="Миколаївка").sale_order_id._np_delivery_picking()
         self.assertEqual(picking.nova_poshta_warehouse_id, self.branch["wh-mk2-3"])
-        # ... and when neither branch exists nothing is guessed
-        picking = self.prom_order(5004, branch="9", city="Миколаївка").sale_order_id._np_delivery_picking()
-        self.assertEqual(picking.np_match_state, "ambiguous_city")
-        self.assertFalse(picking.nova_poshta_city_id)
+        # ... and when neither has the branch nothing is guessed
+        order = self.prom_order(5004, branch="9", city="Миколаївка").sale_order_id
+        self.assertEqual(order.np_match_state, "ambiguous_city")
+        self.assertFalse(order._np_delivery_picking().nova_poshta_city_id)
+        self.assertTrue(order.flow_stuck)
 
     def test_paid_online_has_no_cod(self):
         picking = self.prom_order(5005, payment="Пром-оплата", paid=True).sale_order_id._np_delivery_picking()
         self.assertEqual(picking.nova_poshta_cod_amount, 0.0)
         picking = self.rozetka_order(6001, place="1").sale_order_id._np_delivery_picking()
-        self.assertEqual(picking.nova_poshta_cod_amount, 0.0, "Rozetka card payment online")
+        self.assertEqual(picking.nova_poshta_cod_amount, 0.0, "Rozetka paid online")
+        picking = self.rozetka_order(6004, place="1", paid=False).sale_order_id._np_delivery_picking()
+        self.assertEqual(picking.nova_poshta_cod_amount, 200.0, "Rozetka cash on delivery: 2 x 100")
 
     def test_unmatched_branch_is_an_exception_with_a_choice(self):
         order = self.prom_order(5006, branch="77").sale_order_id
         picking = order._np_delivery_picking()
-        self.assertEqual(picking.np_match_state, "no_branch")
+        self.assertEqual(order.np_match_state, "no_branch")
         self.assertFalse(picking.nova_poshta_warehouse_id, "no guess")
         self.assertTrue(order.flow_stuck)
         self.assertIn("77", order.flow_issue)
-        self.assertIn(self.branch["wh-lviv-7"], picking.np_branch_candidate_ids)
-        self.assertEqual(picking.np_branch_candidate_ids[0], self.branch["wh-lviv-7"], "closest number first")
+        self.assertIn(self.branch["wh-lviv-7"], order.np_branch_candidate_ids)
+        self.assertEqual(order.np_branch_candidate_ids[0], self.branch["wh-lviv-7"], "closest number first")
         with self.assertRaises(UserError):
             order.action_np_create_waybill()
         self.assertFalse(self.np.calls("save"), "nothing sent to Nova Poshta")
-        self.branch["wh-lviv-7"].with_context(np_picking_id=picking.id).action_np_choose_for_picking()
-        self.assertEqual(picking.np_match_state, "manual")
+        self.branch["wh-lviv-7"].with_context(np_order_id=order.id).action_np_choose_for_order()
+        self.assertEqual(order.np_match_state, "manual")
+        self.assertEqual(picking.nova_poshta_warehouse_id, self.branch["wh-lviv-7"])
         self.assertFalse(order.flow_stuck)
         order.action_np_create_waybill()
         self.assertTrue(picking.nova_poshta_number)
@@ -68,15 +76,16 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.flow_cron()
         self.flow_cron()
         self.assertEqual([d["declaration_id"] for d in self.prom.declarations], [picking.nova_poshta_number])
-        self.assertEqual(order.marketplace_order_id.last_status_sent, "shipped")
         body = self.np.calls("save")[-1]["methodProperties"]
         self.assertEqual(body["BackwardDeliveryData"][0]["RedeliveryString"], "100.0")
+        # NP takes the parcel: the delivery is done, the marketplace is not given the number again
+        self.tracking(picking, 5)
+        self.send_statuses()
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(len(self.prom.declarations), 1)
 
     def test_automatic_waybill_failure_then_retry(self):
-        self.np.fail_next(Response.json({"success": False, "data": [], "errors": ["Service Unavailable"],
-                                         "errorCodes": ["20000100016"], "warnings": [], "info": [],
-                                         "warningCodes": [], "infoCodes": [], "messageCodes": []}),
-                          times=1)
+        self.np.fail_next(NP_DOWN)
         order = self.rozetka_order(6002, place="12").sale_order_id
         picking = order._np_delivery_picking()
         self.flow_cron()
@@ -88,17 +97,19 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.assertTrue(picking.nova_poshta_number)
         self.assertFalse(order.flow_stuck)
         self.assertEqual(len(self.np.documents), 1, "one waybill")
-        self.assertEqual(self.rozetka.status_updates[-1][1], {"status": 61, "ttn": picking.nova_poshta_number})
+        ttn = [body for _oid, body in self.rozetka.status_updates if body.get("ttn")]
+        self.assertEqual([body["ttn"] for body in ttn], [picking.nova_poshta_number], "told Rozetka once")
 
     def test_marketplace_refusing_the_waybill_number_is_retried(self):
         order = self.prom_order(5008).sale_order_id
+        self.send_statuses()  # 'confirmed' out of the way
         self.prom.fail_next(Fault.server_error(502), path=r".*/delivery/save_declaration_id")
         order.action_np_create_waybill()
         self.flow_cron()
         self.assertTrue(order.flow_stuck)
         self.assertIn("marketplace", order.flow_issue)
-        self.flow_cron()
-        self.assertFalse(order.flow_stuck)
+        self.send_statuses(retry=True)
+        self.assertFalse(order.flow_stuck, order.flow_issue)
         self.assertEqual(len(self.prom.declarations), 1)
 
     def test_nova_poshta_taking_the_parcel_completes_the_delivery(self):
@@ -112,6 +123,6 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.assertEqual(order.flow_stage, "at_branch")
         self.tracking(picking, 9)
         self.assertEqual(order.flow_stage, "delivered")
-        statuses = [body["status"] for _oid, body in self.rozetka.status_updates]
-        self.assertEqual(statuses.count(61), 1, "waybill told once")
-        self.assertEqual(statuses.count(6), 1, "delivered told once")
+        self.send_statuses()
+        ttn = [body for _oid, body in self.rozetka.status_updates if body.get("ttn")]
+        self.assertEqual(len(ttn), 1, "waybill told once")

@@ -31,6 +31,14 @@ class SaleOrder(models.Model):
             [("partner_id", "child_of", partner.id), ("state", "!=", "unsubscribed")],
             order="last_message_date desc, id desc", limit=1)
 
+    def _np_salesperson(self):
+        """Who follows up: the order's salesperson, else (orders made by a cron or a bot) the team leader."""
+        self.ensure_one()
+        user = self.user_id
+        if not user or user._is_superuser() or not user.active or user.share:
+            user = self.team_id.user_id or self.env.ref("base.user_admin")
+        return user
+
     # -- "how did it go?" -------------------------------------------------------------------
     @api.model
     def _np_rating_due_domain(self):
@@ -89,7 +97,7 @@ class SaleOrder(models.Model):
         if rate <= low:
             self.sudo().activity_schedule(
                 "nova_poshta_crm_chatbot.mail_activity_type_low_rating",
-                user_id=(self.user_id or self.team_id.user_id or self.env.ref("base.user_admin")).id,
+                user_id=self._np_salesperson().id,
                 summary=self.env._("Low rating: %(rate)s/5", rate=rate),
                 note=self.env._("%(customer)s rated order %(order)s %(rate)s/5 in %(bot)s. Call them back.",
                                 customer=self.partner_id.name, order=self.name, rate=rate,

@@ -2,6 +2,8 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
+from odoo.addons.nova_poshta import const as np_const
+
 from .. import const
 
 
@@ -17,20 +19,22 @@ class StockPicking(models.Model):
     def _action_done(self):
         result = super()._action_done()
         for picking in self.filtered(lambda p: p.state == "done" and p.picking_type_code == "outgoing"
-                                     and p.is_nova_poshta and p.nova_poshta_number and p.sale_id):
-            picking._np_tell_customer("shipped")
+                                     and p.is_nova_poshta and p.nova_poshta_number
+                                     and not p.nova_poshta_origin_picking_id):
+            # the module's own work whoever validates (a storekeeper may read neither the order nor the chat)
+            picking.sudo()._np_tell_customer("shipped")
         return result
 
-    def _nova_poshta_apply_status(self, row):
-        previous = self.nova_poshta_state
-        changed = super()._nova_poshta_apply_status(row)
+    def _nova_poshta_on_status_change(self, old_code, new_code):
+        result = super()._nova_poshta_on_status_change(old_code, new_code)
         state = self.nova_poshta_state
-        if changed and state != previous and self.sale_id and self.picking_type_code == "outgoing":
+        if (state != np_const.STATE_BY_CODE.get(old_code or "") and self.sale_id
+                and self.picking_type_code == "outgoing" and not self.nova_poshta_origin_picking_id):
             if state == "delivered" and not self.np_delivered_at:
                 self.np_delivered_at = fields.Datetime.now()
             if state in ("at_branch", "delivered"):
-                self._np_tell_customer(state)
-        return changed
+                self.sudo()._np_tell_customer(state)
+        return result
 
     def _np_tracking_url(self):
         self.ensure_one()
@@ -58,6 +62,8 @@ class StockPicking(models.Model):
         if self[field]:
             return False
         order = self.sale_id
+        if not order:
+            return False
         conversation = order._np_conversation()
         if conversation:
             if event == "shipped" and order.opportunity_id.chatbot_conversation_id:
@@ -80,7 +86,7 @@ class StockPicking(models.Model):
             return False
         self[field] = fields.Datetime.now()
         labels = dict(self._fields["nova_poshta_state"]._description_selection(self.env))
-        label = self.env._("shipped") if event == "shipped" else labels.get(event, event)
+        label = self.env._("Shipped") if event == "shipped" else labels.get(event, event)
         order.message_post(body=Markup("📨 %s") % self.env._(
             "Customer told '%(event)s' (waybill %(number)s) by %(how)s.",
             event=label, number=self.nova_poshta_number, how=how), subtype_xmlid="mail.mt_note")

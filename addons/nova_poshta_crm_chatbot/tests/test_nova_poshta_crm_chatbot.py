@@ -82,6 +82,20 @@ class TestNovaPoshtaCustomerTold(NovaPoshtaCommon):
         self.assertEqual(len(texts), 3, texts)
         self.assertTrue(picking.np_told_delivered and picking.np_delivered_at)
 
+    def test_storekeeper_validating_tells_the_customer(self):
+        storekeeper = self.env["res.users"].create({
+            "name": "Storekeeper Taras", "login": "np_cb_taras",
+            "groups_id": [(6, 0, [self.env.ref("stock.group_stock_user").id])]})
+        order = self._order()
+        picking = order.picking_ids
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.with_user(storekeeper).button_validate()
+        self.assertTrue(picking.nova_poshta_number)
+        self.send()
+        self.assertEqual(len(self.tg.messages_to("5551001")), 1)
+
     def test_email_with_tracking_link_when_no_conversation(self):
         partner = self.customer.copy({"name": "Іваненко Петро", "email": "petro@example.com",
                                       "mobile": "+380671112200"})
