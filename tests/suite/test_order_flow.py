@@ -15,6 +15,8 @@ from odoo.tests import TransactionCase, tagged
 from odoo.addons.marketplace_nova_poshta.tests.common import MarketplaceNovaPoshtaSetup
 
 from tests.fakes.base import Fault, Response
+from tests.fakes.checkbox import PREFIX as CHECKBOX_PREFIX
+from tests.fakes.checkbox import CheckboxFake
 from tests.fakes.telegram import TelegramFake
 
 TG_TOKEN = "999:flow-token"
@@ -47,6 +49,17 @@ class TestOrderFlow(MarketplaceNovaPoshtaSetup, TransactionCase):
         (cls.prom_channel | cls.rozetka_channel).write({"team_id": cls.team.id})
         cls.bot = env["chatbot.bot"].create({
             "name": "Shop TG", "channel": "telegram", "token": TG_TOKEN, "api_base_url": f"{cls.tg.url}/bot"})
+        # fiscal receipts: one Checkbox cash register; the goods carry no tax the register would not know
+        cls.checkbox = CheckboxFake().start()
+        cls.addClassCleanup(cls.checkbox.stop)
+        cls.checkbox.add_cashier("flow-cashier", "flow-secret", full_name="Олена Касир")
+        cls.checkbox.add_register("lic-flow-0001", fiscal_number="4000777001")
+        env["ir.config_parameter"].sudo().set_param("prro_checkbox.api_url", cls.checkbox.url + CHECKBOX_PREFIX)
+        env["prro.cash.register"].search([]).active = False
+        env["prro.cash.register"].create({
+            "name": "Інтернет-магазин", "license_key": "lic-flow-0001", "cashier_login": "flow-cashier",
+            "cashier_password": "flow-secret", "company_id": env.company.id, "close_time": 23.99})
+        (cls.products | cls.carrier.product_id).write({"taxes_id": False})
         cls.cod_journal = env["account.journal"].create({
             "name": "Nova Poshta transfers", "type": "bank", "code": "NPTR"})
         cls.carrier.nova_poshta_cod_journal_id = cls.cod_journal
@@ -56,12 +69,20 @@ class TestOrderFlow(MarketplaceNovaPoshtaSetup, TransactionCase):
         self.reset_fakes()
         self.tg.reset()
         self.tg.sent.clear()
+        self.checkbox.reset_state()
 
     # -- helpers -------------------------------------------------------------------------
     def send_messages(self, retry=False):
         if retry:  # the outbound queue's back-off elapsed
             self.env["chatbot.message"].search([("state", "=", "queued")]).next_try = fields.Datetime.now()
         self.env["chatbot.message"]._cron_send_outbound()
+        self.env.invalidate_all()
+
+    def send_receipts(self, retry=False):
+        Receipt = self.env["prro.receipt"]
+        if retry:  # the receipt queue's back-off elapsed
+            Receipt.search([("state", "in", ("to_send", "sending"))]).write({"next_try": fields.Datetime.now()})
+        Receipt._cron_send()
         self.env.invalidate_all()
 
     def chat(self, chat_id):
@@ -96,6 +117,17 @@ class TestOrderFlow(MarketplaceNovaPoshtaSetup, TransactionCase):
         self.assertEqual(order.opportunity_id, conversation.lead_id)
         self.assertEqual(picking.nova_poshta_cod_amount, 0.0, "paid online at Rozetka")
         self.assertEqual(order.np_match_state, "matched")
+
+        # 5 (money, paid online): fiscalized at once; Checkbox down once -> the receipt waits -> sent once
+        receipt = order.prro_receipt_ids
+        self.assertEqual(receipt.key, f"marketplace_paid:{self.rozetka_channel.id}:6101")
+        self.checkbox.fail_next(Fault.server_error(502), method="POST", path=r".*/receipts/sell")
+        self.send_receipts()
+        self.assertNotEqual(receipt.state, "done")
+        self.send_receipts(retry=True)
+        self.send_receipts(retry=True)
+        self.assertEqual(len(self.checkbox.receipts), 1, "one fiscal receipt")
+        self.assertEqual(order.prro_receipt_ids, receipt)
 
         # 2. automatic waybill: Nova Poshta down -> stuck with the reason -> retry -> one waybill
         self.flow_cron()
@@ -200,9 +232,16 @@ class TestOrderFlow(MarketplaceNovaPoshtaSetup, TransactionCase):
         # 5. COD paid out: the payment is registered on the invoice, once
         invoice = order._create_invoices()
         invoice.action_post()
+        self.assertFalse(order.prro_receipt_ids, "cash on delivery: nothing fiscalized before the payout")
         self.tracking(picking, 11)
         self.tracking(picking, 11)
         self.assertEqual(invoice.payment_state in ("paid", "in_payment"), True)
+        receipt = order.prro_receipt_ids
+        self.assertEqual(receipt.key, f"np_cod:{picking.nova_poshta_document_ref}")
+        self.assertEqual(receipt.amount_cashless, 100.0)
+        self.send_receipts()
+        self.send_receipts(retry=True)
+        self.assertEqual(len(self.checkbox.receipts), 1)
         self.assertEqual(order.flow_stage, "delivered")
 
     def test_refused_parcel_comes_back(self):

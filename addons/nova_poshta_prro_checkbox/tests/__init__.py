@@ -1,0 +1,1 @@
+from . import test_nova_poshta_prro_checkbox
