@@ -21,8 +21,9 @@ class NovaPoshtaCommon(TransactionCase):
 
         cls.addClassCleanup(drop_attempts)
         # waybills of other carriers/data already in the database must not take part in these tests
+        # (a delivered COD parcel stays followed until paid out: mark those paid out too)
         cls.env["stock.picking"].search(cls.env["stock.picking"]._nova_poshta_open_domain()).write(
-            {"nova_poshta_state": "delivered"})
+            {"nova_poshta_state": "delivered", "nova_poshta_cod_received": True})
         cls.fake.add_city("city-kyiv", "Київ")
         cls.fake.add_city("city-lviv", "Львів", "Львівська")
         cls.fake.add_warehouse("wh-kyiv-1", "city-kyiv", 1)
