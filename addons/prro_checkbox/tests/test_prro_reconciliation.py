@@ -37,6 +37,11 @@ class TestPrroReconciliation(PrroCommon):
         wizard.action_check()
         self.assertEqual(sorted(wizard.line_ids.mapped("kind")), ["mismatch", "shift"])
         self.assertEqual(wizard.mismatch_count, 2)
+        # Checkbox unreachable: an open shift's totals cannot be verified, so they are not compared
+        self.env["ir.config_parameter"].sudo().set_param("prro_checkbox.api_url", "http://127.0.0.1:9/api/v1")
+        wizard.action_check()
+        self.assertEqual(wizard.line_ids.mapped("kind"), ["mismatch"])
+        self.env["ir.config_parameter"].sudo().set_param("prro_checkbox.api_url", self.fake.url + PREFIX)
         # the daily cron queues what is missing without duplicates
         self.env["prro.reconciliation"]._cron_reconcile()
         self.assertEqual(len(fine.prro_receipt_ids), 1)

@@ -18,6 +18,11 @@ class PrroReconciliation(models.TransientModel):
     missing_count = fields.Integer(compute="_compute_counts")
     mismatch_count = fields.Integer(compute="_compute_counts")
 
+    @api.depends("date")
+    def _compute_display_name(self):
+        for wizard in self:
+            wizard.display_name = self.env._("Reconciliation %(date)s", date=wizard.date or "")
+
     @api.depends("line_ids.kind")
     def _compute_counts(self):
         for wizard in self:
@@ -55,7 +60,9 @@ class PrroReconciliation(models.TransientModel):
                 try:
                     shift.action_prro_refresh()  # read-only: today's totals as Checkbox counts them
                 except CheckboxError as error:
+                    # totals of an open shift we cannot read now would only be stale: not compared
                     _logger.info("PRRO shift %s not refreshed: %s", shift.id, error.message)
+                    continue
             receipts = shift.receipt_ids.filtered(lambda r: r.state == "done" and r.receipt_type == "sell")
             shift_total = shift.cash_sales + shift.card_sales
             if shift.currency_id.compare_amounts(sum(receipts.mapped("total_sum")), shift_total):
