@@ -465,13 +465,14 @@ class DeliveryCarrier(models.Model):
             document = self._nova_poshta_find_existing(api, picking)
             if not document:
                 self._nova_poshta_mark_attempt(picking)
-                recipient, contact = self._nova_poshta_recipient(api, picking, phone)
-                carrier = self
-                if self.nova_poshta_service_type.endswith("Doors"):
-                    carrier = self.with_context(
-                        nova_poshta_door_address=self._nova_poshta_door_address(api, picking, recipient))
-                document = api.save_document(
-                    carrier._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
+                try:
+                    document = self._nova_poshta_save_document(api, picking, phone, weight)
+                except NovaPoshtaError as error:
+                    # a remembered recipient Nova Poshta no longer knows: forget it and save it again, once
+                    # (a refused save creates no document, so repeating it is safe)
+                    if not self._nova_poshta_forget_recipient(error, phone):
+                        raise
+                    document = self._nova_poshta_save_document(api, picking, phone, weight)
         except NovaPoshtaError as error:
             raise UserError(self._nova_poshta_error_message(error)) from None
         cost = float(document.get("CostOnSite") or 0)
@@ -491,6 +492,26 @@ class DeliveryCarrier(models.Model):
         # the order's other parcels now share what is left to collect
         (picking._nova_poshta_cod_parcels() - picking)._nova_poshta_refresh_cod()
         return {"exact_price": cost, "tracking_number": document["IntDocNumber"]}
+
+    def _nova_poshta_save_document(self, api, picking, phone, weight):
+        """Recipient (reused or saved), door address if needed, then InternetDocument.save -> document."""
+        recipient, contact = self._nova_poshta_recipient(api, picking, phone)
+        carrier = self
+        if self.nova_poshta_service_type.endswith("Doors"):
+            carrier = self.with_context(
+                nova_poshta_door_address=self._nova_poshta_door_address(api, picking, recipient))
+        return api.save_document(
+            carrier._prepare_nova_poshta_document_vals(picking, recipient, contact, phone, weight))
+
+    def _nova_poshta_forget_recipient(self, error, phone):
+        """True when `error` says the recipient refs are unknown and remembered refs for `phone` were dropped."""
+        text = (error.message or "").lower()
+        if "recipient" not in text or "invalid" not in text:
+            return False
+        Recipient = self.env["nova_poshta.recipient"].sudo()
+        stale = Recipient.search([("carrier_id", "=", self.id), ("key", "=like", f"{phone}|%")])
+        stale.unlink()
+        return bool(stale)
 
     def _nova_poshta_door_address(self, api, picking, counterparty_ref):
         """Address.save for door delivery -> address Ref: the street Ref from the directory, house, flat."""

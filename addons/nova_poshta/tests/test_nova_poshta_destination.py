@@ -81,3 +81,14 @@ class TestNovaPoshtaDestination(NovaPoshtaCommon):
         self.assertEqual(len(saves), 1, "one Counterparty.save for three waybills of the same customer")
         documents = [c for c in self.fake.calls("save") if c["modelName"] == "InternetDocument"]
         self.assertEqual(len({d["methodProperties"]["ContactRecipient"] for d in documents}), 1)
+
+    def test_recipient_forgotten_by_nova_poshta_is_saved_again(self):
+        self._validate(self._order().picking_ids)
+        self.fake.counterparties.clear()  # e.g. deleted in the cabinet: the remembered refs are now invalid
+        self.fake.contacts.clear()
+        picking = self._order().picking_ids
+        self._validate(picking)
+        self.assertTrue(picking.nova_poshta_number)
+        saves = [c for c in self.fake.calls("save") if c["modelName"] == "Counterparty"]
+        self.assertEqual(len(saves), 2, "saved again once, after NP refused the remembered refs")
+        self.assertEqual(len(self.fake.documents), 2)
