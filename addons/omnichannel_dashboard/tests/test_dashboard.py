@@ -115,3 +115,17 @@ class TestOmnichannelDashboard(TransactionCase):
         cod = self._tile("np_cod")
         self.assertEqual(cod.value, before["np_cod"] + 1)
         self.assertIn(uah.symbol, cod.value_display, "money is shown with its currency")
+
+    def test_fiscal_receipts_in_error(self):
+        self._need("prro.receipt")
+        tile = self._tile("prro_errors")
+        before = tile.value
+        receipt = self.env["prro.receipt"].create({})
+        receipt.write({"state": "error"})
+        self.env.invalidate_all()
+        tile = self._tile("prro_errors")
+        self.assertEqual(tile.value, before + 1)
+        self.assertEqual(tile.level, "danger")
+        action = tile.action_open()
+        self.assertEqual(action["res_model"], "prro.receipt")
+        self.assertIn(receipt, self.env["prro.receipt"].search(action["domain"]))
