@@ -13,6 +13,7 @@
         "data/ir_cron_data.xml",
         "views/delivery_carrier_views.xml",
         "views/stock_picking_views.xml",
+        "views/stock_picking_tracking_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "views/res_partner_risk_views.xml",
