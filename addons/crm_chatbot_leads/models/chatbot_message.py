@@ -283,8 +283,13 @@ class ChatbotMessage(models.Model):
             _logger.info("Chatbot: %s outbound messages handled in %.1fs", handled, time.monotonic() - started)
         if not testing:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        due = self.search_count([("direction", "=", "out"), ("state", "=", "queued"),
-                                 ("next_try", "<=", fields.Datetime.now())])
+        # chats whose oldest queued message is due (a chat waiting for a retry waits as a whole)
+        self.env.cr.execute(SQL(
+            """SELECT count(*) FROM (SELECT DISTINCT ON (conversation_id) next_try FROM chatbot_message
+                                      WHERE direction = 'out' AND state = 'queued'
+                                      ORDER BY conversation_id, id) f WHERE f.next_try <= %s""",
+            fields.Datetime.now()))
+        due = self.env.cr.fetchone()[0]
         # Odoo 18 scheduler: remaining work makes it run the job again at once (triggers created while
         # this run was going are dropped when it ends)
         self.env["ir.cron"]._notify_progress(done=max(handled, 1) if due else handled, remaining=due)

@@ -1,5 +1,7 @@
 import time
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from tests.fakes.base import Fault
@@ -104,3 +106,22 @@ class TestChatbotInstant(ChatbotHttpCommon):
         sent_after = [m.sent_epoch - started for m in fast]
         self.assertTrue(all(m.state == "sent" for m in fast), [(m.state, m.error) for m in fast])
         self.assertLess(max(sent_after), 1.0, "the healthy bot's messages went out at once")
+
+    def test_remaining_work_reported_to_the_scheduler(self):
+        """Odoo 18 drops the triggers created while a cron runs: the sending run reports what is left with
+        _notify_progress so the scheduler runs it again at once, and never counts a chat waiting for a retry."""
+        cron = self.env.ref("crm_chatbot_leads.ir_cron_chatbot_send_outbound")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0, "done": 0})
+        Message = self.env["chatbot.message"].with_context(ir_cron_progress_id=progress.id)
+        Conversation = self.env["chatbot.conversation"]
+        waiting = Conversation._chatbot_get_or_create(self.tg_bot, "890001")
+        older = waiting._chatbot_queue("Спершу це", kind="notification")
+        older.next_try = fields.Datetime.now() + timedelta(hours=1)  # in retry: the chat waits as a whole
+        waiting._chatbot_queue("Потім це", kind="notification")
+        Message._cron_send_outbound()
+        self.assertEqual(progress.remaining, 0, "no busy loop on a chat waiting for its retry")
+        self.env["ir.config_parameter"].sudo().set_param("crm_chatbot_leads.send_time_budget", "0")
+        Conversation._chatbot_get_or_create(self.tg_bot, "890002")._chatbot_queue("Due", kind="notification")
+        Message._cron_send_outbound()
+        self.assertEqual(progress.remaining, 1, "budget spent with a due message: run again")
+        self.assertGreaterEqual(progress.done, 1)
