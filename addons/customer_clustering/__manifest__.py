@@ -1,13 +1,13 @@
 {
     "name": "Customer Clustering (k-means)",
-    "summary": "RFM k-means segments of customers for targeted mailing",
-    "version": "18.0.1.0.0",
+    "summary": "k-means customer segments on spend, order value, age, brands, categories and website views; named, stable, pictured, one click to a mailing list",
+    "version": "18.0.2.0.0",
     "category": "Marketing/Email Marketing",
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
     "license": "LGPL-3",
     "depends": ["sale", "mass_mailing"],
-    "external_dependencies": {"python": ["numpy", "scikit-learn"]},
+    "external_dependencies": {"python": ["numpy", "scikit-learn", "scipy"]},
     "data": [
         "security/ir.model.access.csv",
         "security/customer_clustering_security.xml",
