@@ -659,7 +659,9 @@ class CustomerClusteringRun(models.Model):
                 self.env.cr.commit()  # noqa: invalid-commit - short row locks on partners, one batch at a time
         self._propagate_segments(company_segments)
         self.env["res.partner"].invalidate_model(
-            ["customer_segment_id", "customer_segment_distance", "customer_segment_features"])
+            ["customer_segment_id", "customer_segment_distance", "customer_segment_features",
+             "customer_segment_history_ids"])
+        self.invalidate_recordset(["membership_ids"])
         self.env["customer.segment"].invalidate_model(["partner_ids"])
 
     def _propagate_segments(self, company_segments):

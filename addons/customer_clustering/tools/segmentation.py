@@ -148,7 +148,7 @@ def prepare(raw, columns, group_weights, defaults=None):
 
 def _distinct_count(matrix, limit):
     """Number of distinct rows, counting up to ``limit`` only (cheap on big matrices)."""
-    rounded = np.round(matrix, 9)
+    rounded = np.round(matrix, 6)
     if len(rounded) > 50000:
         rng = np.random.default_rng(RANDOM_STATE)
         rounded = rounded[rng.choice(len(rounded), 50000, replace=False)]
