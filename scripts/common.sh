@@ -1,6 +1,9 @@
 # Shared helpers for scripts/*.sh (sourced, not executed).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODULES="${MODULES:-crm_chatbot_leads,marketplace_connector,nova_poshta,prro_checkbox,customer_clustering,omnichannel_dashboard}"
+MODULES="${MODULES:-crm_chatbot_leads,marketplace_connector,nova_poshta,prro_checkbox,customer_clustering,omnichannel_dashboard,customer_clustering_crm}"
+# Odoo modules installed next to ours in the Odoo-tier test database only (not in the separate-install loop):
+# website_sale, so that customer_clustering's website product-view features are tested.
+TEST_EXTRA_MODULES="${TEST_EXTRA_MODULES:-website_sale}"
 PYTHON="${PYTHON:-python3}"
 
 odoo_available() {

@@ -3,7 +3,7 @@
 #  1. installs the Python requirements;
 #  2. pure-Python tier: API clients, parsers, payload mapping, feature math, protocol fakes (no Odoo);
 #  3. Odoo tier, when `import odoo` (18.0) works: starts PostgreSQL if needed, creates a throw-away
-#     database, installs the five modules with demo data, runs every module's tests with pytest-odoo
+#     database, installs our modules (+ website_sale, TEST_EXTRA_MODULES) with demo data, runs every module's tests with pytest-odoo
 #     (HTTP server on, for webhook tests), then drops the database.
 # Exit code is non-zero on any failure, and on a tier that collected no test.
 set -uo pipefail
@@ -54,10 +54,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo ">> Odoo tier: installing $MODULES with demo data into throw-away database $DB"
+INSTALL_MODULES="$MODULES${TEST_EXTRA_MODULES:+,$TEST_EXTRA_MODULES}"
+echo ">> Odoo tier: installing $INSTALL_MODULES with demo data into throw-away database $DB"
 INSTALL_START=$(date +%s)
 INSTALL_LOG="$DATA_DIR/install.log"
-odoo_cmd -d "$DB" -i "$MODULES" --stop-after-init --log-level=warn >"$INSTALL_LOG" 2>&1
+odoo_cmd -d "$DB" -i "$INSTALL_MODULES" --stop-after-init --log-level=warn >"$INSTALL_LOG" 2>&1
 INSTALL_RC=$?
 INSTALL_TIME=$(( $(date +%s) - INSTALL_START ))
 grep -v "Running as user 'root'" "$INSTALL_LOG" | tail -40
@@ -65,8 +66,8 @@ if [ $INSTALL_RC -ne 0 ] || grep -qE " (ERROR|CRITICAL) " "$INSTALL_LOG"; then
     echo "!! module installation failed (exit $INSTALL_RC)" >&2
     exit 1
 fi
-INSTALLED=$(psql -d "$DB" -Atc "select count(*) from ir_module_module where state='installed' and name in ('${MODULES//,/\',\'}')")
-EXPECTED=$(echo "$MODULES" | tr ',' '\n' | wc -l)
+INSTALLED=$(psql -d "$DB" -Atc "select count(*) from ir_module_module where state='installed' and name in ('${INSTALL_MODULES//,/\',\'}')")
+EXPECTED=$(echo "$INSTALL_MODULES" | tr ',' '\n' | wc -l)
 if [ "$INSTALLED" != "$EXPECTED" ]; then
     echo "!! only $INSTALLED of the $EXPECTED modules are installed" >&2
     exit 1

@@ -1,6 +1,7 @@
 {
     "name": "Customer Clustering (k-means)",
-    "summary": "k-means customer segments on spend, order value, age, brands, categories and website views; named, stable, pictured, one click to a mailing list",
+    "summary": "k-means customer segments on spend, order value, age, brands, categories and website "
+               "views; named, stable, pictured, one click to a mailing list",
     "version": "18.0.2.0.0",
     "category": "Marketing/Email Marketing",
     "author": "Omnichannel Retail UA",

@@ -8,13 +8,15 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationModuleReader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULES = ["crm_chatbot_leads", "marketplace_connector", "nova_poshta", "prro_checkbox", "customer_clustering"]
+MODULES = ["crm_chatbot_leads", "marketplace_connector", "nova_poshta", "prro_checkbox", "customer_clustering",
+           "customer_clustering_crm"]
 MENUS = {
     "crm_chatbot_leads": "crm_chatbot_leads.chatbot_bot_menu",
     "marketplace_connector": "marketplace_connector.marketplace_root_menu",
     "nova_poshta": "nova_poshta.nova_poshta_root_menu",
     "prro_checkbox": "prro_checkbox.prro_root_menu",
     "customer_clustering": "customer_clustering.customer_clustering_root_menu",
+    "customer_clustering_crm": "customer_clustering_crm.crm_customer_segment_menu",
 }
 
 

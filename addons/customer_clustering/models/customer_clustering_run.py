@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import numpy as np
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -560,8 +560,8 @@ class CustomerClusteringRun(models.Model):
             members = result.labels == c
             extra = {key: float(vals[members].mean()) if members.any() else 0.0
                      for key, vals in features["extra"].items()}
-            centroid_z = ((prepared.transform([result.raw_centers[c]])[0] / np.where(
-                prepared.weights == 0, 1, prepared.weights))).round(3).tolist()
+            centroid_z = (prepared.transform([result.raw_centers[c]])[0] / np.where(
+                prepared.weights == 0, 1, prepared.weights)).round(3).tolist()
             lines.append({
                 "run_id": self.id, "segment_id": segment.id, "size": int(members.sum()),
                 "identity_kept": c in mapping, "centroid": result.raw_centers[c], "centroid_z": centroid_z,

@@ -179,7 +179,7 @@ class CustomerSegment(models.Model):
             present = {}
             for sub in subscriptions:
                 present.setdefault(sub.contact_id.email_normalized, sub)
-            stale = subscriptions.filtered(lambda s: s.contact_id.email_normalized not in wanted)
+            stale = subscriptions.filtered(lambda s, keep=wanted: s.contact_id.email_normalized not in keep)
             stale.unlink()
             Contact.create([
                 {"name": partner.name, "email": partner.email, "list_ids": [(4, mailing_list.id)]}
