@@ -225,7 +225,8 @@ class CustomerClusteringRun(models.Model):
     def _set_progress(self, percent, message, commit):
         self.write({"progress": percent, "progress_message": message})
         if self._can_commit(commit):
-            self.env.cr.commit()  # noqa: invalid-commit - show progress to users while the cron runs
+            # show progress to users while the cron runs (cron only, never under test)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _execute(self, commit=False):
         """Run the segmentation now: extract features, cluster, match segments, write results.
@@ -258,7 +259,8 @@ class CustomerClusteringRun(models.Model):
         _logger.info("Customer clustering run %s: %s customers, %s segments in %.1fs",
                      self.id, self.customer_count, self.segment_count, self.duration)
         if self._can_commit(commit):
-            self.env.cr.commit()  # noqa: invalid-commit - the cron's run is finished
+            # the cron's run is finished (cron only, never under test)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         return True
 
     # ------------------------------------------------------------------ features (SQL, one pass per group)
@@ -358,10 +360,10 @@ class CustomerClusteringRun(models.Model):
         return out
 
     def _extract_age(self, out, index, add):
+        today = fields.Date.context_today(self)  # before the query: it may read the user (same cursor)
         self.env.cr.execute(SQL("""
             SELECT id, customer_birthdate FROM res_partner
              WHERE id = ANY(%s) AND customer_birthdate IS NOT NULL""", list(index)))
-        today = fields.Date.context_today(self)
         rows = [(index[pid], (today - born).days / 365.25) for pid, born in self.env.cr.fetchall()]
         rows = [(i, age) for i, age in rows if 0 < age < 120]
         if not rows:
@@ -656,7 +658,8 @@ class CustomerClusteringRun(models.Model):
                   FROM customer_segment_membership m
                  WHERE m.run_id = %s AND m.partner_id = p.id AND p.id = ANY(%s)""", self.id, batch))
             if self._can_commit(commit):
-                self.env.cr.commit()  # noqa: invalid-commit - short row locks on partners, one batch at a time
+                # short row locks on partners, one batch at a time (cron only, never under test)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         self._propagate_segments(company_segments)
         self.env["res.partner"].invalidate_model(
             ["customer_segment_id", "customer_segment_distance", "customer_segment_features",

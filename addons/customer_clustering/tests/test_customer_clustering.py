@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from sklearn.metrics import adjusted_rand_score
 
+from odoo import SUPERUSER_ID
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -108,6 +109,16 @@ class TestSegmentation(ClusteringCommon):
             "use_brand": False, "use_category": False, "use_views": False})
         with self.assertRaisesRegex(UserError, "at least one feature group"):
             run.action_run()
+
+    def test_run_as_cron_user_with_cold_cache(self):
+        """The cron runs as superuser with an empty context: reading the user's time zone for 'today' must not
+        clobber the birth-date query's result (it did: age was reported as 'no data')."""
+        env = self.env(user=SUPERUSER_ID, context={"allowed_company_ids": [self.company.id]})
+        run = env["customer.clustering.run"].create({
+            "company_id": self.company.id, "k_mode": "fixed", "n_clusters": 3,
+            "brand_attribute_id": self.brand_attribute.id})
+        env.invalidate_all()
+        self.assertIn(("age", 36), run._extract_features()["report"])
 
     def test_website_views_present(self):
         if not self.has_website:
