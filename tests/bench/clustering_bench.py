@@ -56,8 +56,10 @@ def prepare_db(db, template, data_dir):
     sh(f"dropdb --if-exists {db} && createdb {origin} {db}")
     if template and os.path.isdir(os.path.join(data_dir, "filestore", template)):
         sh(f"rm -rf {data_dir}/filestore/{db} && cp -a {data_dir}/filestore/{template} {data_dir}/filestore/{db}")
-    sh(f"ODOO_DATA_DIR={data_dir} odoo_cmd -d {db} -i customer_clustering,website_sale --stop-after-init "
-       "--log-level=warn")
+    # -i on an already installed module re-loads all its data: ask only for what the template lacks
+    sh(f"psql -d {db} -Atc \"select 1 from ir_module_module where name='website_sale' and state='installed'\" "
+       f"| grep -q 1 && modules=customer_clustering || modules=customer_clustering,website_sale; "
+       f"ODOO_DATA_DIR={data_dir} odoo_cmd -d {db} -i $modules --stop-after-init --log-level=warn")
 
 
 def copy(cr, table, columns, rows):

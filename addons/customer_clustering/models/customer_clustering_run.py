@@ -93,7 +93,9 @@ class CustomerClusteringRun(models.Model):
     aov_low = fields.Float(string="Cheap below", readonly=True, digits=(16, 2))
     aov_high = fields.Float(string="Expensive above", readonly=True, digits=(16, 2))
     currency_id = fields.Many2one(related="company_id.currency_id")
-    groups_report = fields.Text(string="Feature Groups", readonly=True)
+    feature_report = fields.Json(readonly=True, copy=False, help="[(group, customers or reason), ...]")
+    groups_report = fields.Text(string="Feature Groups", compute="_compute_groups_report",
+                                help="Customers with data per feature group; empty groups are skipped.")
     message = fields.Text(readonly=True)
     feature_meta = fields.Json(readonly=True, copy=False)
     scatter_image = fields.Binary(string="Customers by Segment", readonly=True, attachment=True, copy=False)
@@ -118,6 +120,11 @@ class CustomerClusteringRun(models.Model):
         return self.env["product.attribute"].search(
             ["|", ("name", "in", BRAND_ATTRIBUTE_NAMES), ("name", "=ilike", "brand")], limit=1
         )
+
+    @api.depends("feature_report")
+    def _compute_groups_report(self):
+        for run in self:
+            run.groups_report = run._format_report(run.feature_report) if run.feature_report else False
 
     # ------------------------------------------------------------------ visuals
     @api.depends("result_ids", "feature_meta")
@@ -585,7 +592,7 @@ class CustomerClusteringRun(models.Model):
             "silhouette_report": ", ".join(f"k={k}: {s:.3f}" for k, s in sorted(result.silhouettes.items())),
             "aov_low": features["aov"][0],
             "aov_high": features["aov"][1],
-            "groups_report": self._format_report(features["report"]),
+            "feature_report": features["report"],
             "feature_meta": {
                 "columns": [{"key": c.key, "group": c.group, "log": c.log} for c in prepared.columns],
                 "defaults": prepared.defaults, "names": features["names"],

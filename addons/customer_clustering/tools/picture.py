@@ -8,9 +8,9 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw
 
-# 12 distinct colours (Odoo's graph palette order); segment colour = PALETTE[color index % 12]
-PALETTE = ("#1f77b4", "#ff7f0e", "#aec7e8", "#ffbb78", "#2ca02c", "#98df8a",
-           "#d62728", "#ff9896", "#9467bd", "#c5b0d5", "#8c564b", "#c49c94")
+# 12 distinct colours (tab10 + 2); segment colour = PALETTE[color index % 12]
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a")
 
 
 def color(index):

@@ -335,6 +335,7 @@ def describe(center, context):
     shares = {k: v for k, v in center.items() if k.startswith("view_categ:") and not k.endswith(":other")}
     if shares:
         key = max(shares, key=shares.get)
-        if shares[key] >= 0.4 and key in names:
+        bought = [params.get("name") for term, params in parts if term == "category"]
+        if shares[key] >= 0.4 and key in names and names[key] not in bought:
             parts.append(("viewer", {"name": names[key]}))
     return parts
