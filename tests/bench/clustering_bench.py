@@ -272,20 +272,21 @@ def main():
         cr.commit()
         print(f">> one run on {args.customers} customers (peak RSS before: {rss_mb():.0f} MB)", flush=True)
         timings = {}
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         features = run._extract_features()
-        timings["feature extraction (SQL)"] = (time.perf_counter() - t0, rss_mb())
-        t0 = time.perf_counter()
+        timings["feature extraction (SQL)"] = (time.perf_counter() - t0, time.process_time() - c0, rss_mb())
+        t0, c0 = time.perf_counter(), time.process_time()
         prepared, result = run._cluster(features)
-        timings["clustering (scikit-learn)"] = (time.perf_counter() - t0, rss_mb())
-        t0 = time.perf_counter()
+        timings["clustering (scikit-learn)"] = (time.perf_counter() - t0, time.process_time() - c0, rss_mb())
+        t0, c0 = time.perf_counter(), time.process_time()
         run._write_results(features, prepared, result, commit=True)
         run.write({"state": "done"})
         cr.commit()
-        timings["writing results"] = (time.perf_counter() - t0, rss_mb())
-        for phase, (seconds, peak) in timings.items():
-            print(f"   {phase:28s} {seconds:8.2f} s   peak RSS {peak:7.0f} MB")
-        print(f"   total {sum(t for t, _m in timings.values()):.2f} s; {run.customer_count} customers, "
+        timings["writing results"] = (time.perf_counter() - t0, time.process_time() - c0, rss_mb())
+        print(f"   load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time includes waiting)")
+        for phase, (seconds, cpu, peak) in timings.items():
+            print(f"   {phase:28s} {seconds:8.2f} s wall  {cpu:8.2f} s CPU (this process)  peak RSS {peak:7.0f} MB")
+        print(f"   total {sum(t for t, _c, _m in timings.values()):.2f} s; {run.customer_count} customers, "
               f"{len(prepared.columns)} features, k={result.k} ({run.algorithm}), silhouette {run.silhouette:.3f}; "
               f"groups: {run.groups_report.replace(chr(10), '; ')}")
         print(f"   sizes: {result.sizes}; silhouettes: {run.silhouette_report}")

@@ -11,7 +11,8 @@ Pipeline (documented defaults, never NaN):
   4. every column is multiplied by ``group weight / sqrt(number of columns of its group)``, so that at weight 1
      each feature group pulls as much as any other, whatever its number of columns;
   5. k-means (MiniBatchKMeans above ``minibatch_threshold`` rows), fixed seed; k fixed or the best silhouette
-     over a range (silhouette on a sample of at most ``SILHOUETTE_SAMPLE`` rows).
+     over a range (candidates fitted on at most ``SELECTION_SAMPLE`` rows, silhouette on at most
+     ``SILHOUETTE_SAMPLE`` of them; the chosen k is then fitted on all rows).
 """
 
 import math
@@ -26,6 +27,7 @@ from sklearn.metrics import silhouette_score
 RANDOM_STATE = 42
 MINIBATCH_THRESHOLD = 20000
 SILHOUETTE_SAMPLE = 5000
+SELECTION_SAMPLE = 20000  # rows used to compare the candidate k in "best silhouette" mode
 PICTURE_SAMPLE = 3000
 
 
@@ -200,14 +202,22 @@ def cluster(prepared, k=None, k_range=(2, 8), minibatch_threshold=MINIBATCH_THRE
         k_high = min(k_range[1], distinct, n - 1)
         if k_high < k_range[0]:
             raise SegmentationError("k_gt_distinct", k=k_range[0], distinct=distinct)
+        # candidates are compared on a fixed-seed sample (all rows up to SELECTION_SAMPLE), the best k is
+        # then fitted on every row
+        sample = matrix
+        if n > SELECTION_SAMPLE:
+            rng = np.random.default_rng(RANDOM_STATE)
+            sample = matrix[rng.choice(n, SELECTION_SAMPLE, replace=False)]
         best = None
         for candidate in range(k_range[0], k_high + 1):
-            model_c, algorithm_c = _fit(matrix, candidate, minibatch_threshold)
-            score = _silhouette(matrix, model_c.labels_)
+            model_c, algorithm_c = _fit(sample, candidate, minibatch_threshold)
+            score = _silhouette(sample, model_c.labels_)
             silhouettes[candidate] = score
             if best is None or score > best[0] + 1e-9:
                 best = (score, candidate, model_c, algorithm_c)
         _score, k, model, algorithm = best
+        if sample is not matrix:
+            model, algorithm = _fit(matrix, k, minibatch_threshold)
     labels = np.asarray(model.labels_, dtype=int)
     # centres recomputed as member means (MiniBatch centres drift; empty clusters keep the model's centre)
     centers = np.array(model.cluster_centers_, dtype=float)

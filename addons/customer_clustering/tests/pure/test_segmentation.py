@@ -55,6 +55,15 @@ def test_minibatch_above_threshold():
     assert seg.cluster(_prepare(raw), k=3).algorithm == "kmeans"
 
 
+def test_auto_k_on_a_sample_then_all_rows(monkeypatch):
+    raw, truth = _blobs(n_per=100)
+    monkeypatch.setattr(seg, "SELECTION_SAMPLE", 120)
+    result = seg.cluster(_prepare(raw), k=None, k_range=(2, 5))
+    assert result.k == 3
+    assert len(result.labels) == 300
+    assert adjusted_rand_score(truth, result.labels) >= 0.9
+
+
 def test_defaults_median_and_no_nan():
     values = {"age": (np.array([0, 2]), np.array([20.0, 40.0])), "monetary": (np.array([1]), np.array([np.nan]))}
     matrix, defaults = seg.build_matrix(3, COLUMNS, values)
