@@ -182,6 +182,13 @@ class CustomerClusteringRun(models.Model):
         self.env.ref("customer_clustering.ir_cron_customer_clustering_process")._trigger()
         return True
 
+    def action_run_now(self):
+        """Run at once in the current transaction (small shops, demo data); bad data ends in state 'failed'."""
+        for run in self:
+            run._check_parameters()
+            run._execute()
+        return True
+
     def action_reset(self):
         self.filtered(lambda r: r.state in ("failed", "queued")).write({"state": "draft", "progress": 0})
         return True
@@ -221,10 +228,16 @@ class CustomerClusteringRun(models.Model):
             vals = {"company_id": company.id, "name": self.env._("Scheduled segmentation"),
                     "brand_attribute_id": self._default_brand_attribute().id}
             if last:
-                vals.update(last.copy_data()[0])
-                vals["name"] = self.env._("Scheduled segmentation")
+                vals.update({name: value for name, value in last.copy_data()[0].items()
+                             if name in self._parameter_fields()})
             run = self.create(vals)
             run._execute(commit=True)
+
+    @api.model
+    def _parameter_fields(self):
+        """Fields a scheduled run takes over from the company's last successful run."""
+        return ["k_mode", "n_clusters", "k_min", "k_max", "lookback_days", "top_n", "brand_attribute_id",
+                "minibatch_threshold", *(f"use_{g}" for g in FEATURE_GROUPS), *(f"weight_{g}" for g in FEATURE_GROUPS)]
 
     def _can_commit(self, commit):
         return commit and not getattr(threading.current_thread(), "testing", False)
