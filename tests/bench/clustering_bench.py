@@ -236,6 +236,7 @@ def main():
     parser.add_argument("--views", type=int, default=300_000)
     parser.add_argument("--orm-customers", type=int, default=10_000)
     parser.add_argument("--reuse", action="store_true", help="keep the database and data of a previous run")
+    parser.add_argument("--skip-orm", action="store_true", help="skip the SQL vs ORM-loop comparison")
     args = parser.parse_args()
 
     if not args.reuse:
@@ -291,6 +292,9 @@ def main():
               f"groups: {run.groups_report.replace(chr(10), '; ')}")
         print(f"   sizes: {result.sizes}; silhouettes: {run.silhouette_report}")
 
+        if args.skip_orm:
+            cr.rollback()
+            return
         env = env(context={"allowed_company_ids": [small.id]})
         run_small = env["customer.clustering.run"].create({
             "name": "Bench ORM comparison", "company_id": small.id, "brand_attribute_id": attribute.id})
