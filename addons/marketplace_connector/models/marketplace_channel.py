@@ -406,7 +406,8 @@ class MarketplaceChannel(models.Model):
             malformed = offers.filtered(lambda o: adapter.check_offer_id(o.external_id))
             for offer in malformed:  # reported, not retried until the id is corrected
                 offer.write({"dirty": False, "push_error": self.env._(
-                    "Malformed marketplace id: %(reason)s", reason=adapter.check_offer_id(offer.external_id))})
+                    "Malformed marketplace id %(id)s: the marketplace numbers its offers (digits only).",
+                    id=offer.external_id)})
             offers -= malformed
             # quantities and prices of all the dirty offers in one computation; rows updated in SQL per batch
             pairs = list(zip(offers, self._prepare_stock_updates(offers), strict=True))
