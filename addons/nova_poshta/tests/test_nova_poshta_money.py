@@ -205,3 +205,29 @@ class TestNovaPoshtaCodPayout(NovaPoshtaCommon):
         Picking = self.env["stock.picking"]
         self.assertNotIn(picking, Picking.search(Picking._nova_poshta_open_domain()))
         self.assertFalse([e for e in self.events if e[0] == "paid"])
+
+
+@tagged("post_install", "-at_install")
+class TestNovaPoshtaMoneyRights(NovaPoshtaCommon):
+    def test_storekeeper_with_inventory_rights_only_sends_the_right_cod(self):
+        from odoo.tests import new_test_user
+
+        order = self._order(qty=2)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids).create(
+                {"journal_id": journal.id, "amount": 1000.0})._create_payments()
+        storekeeper = new_test_user(self.env, "np_storekeeper_cod", groups="stock.group_stock_user")
+        picking = order.picking_ids.with_user(storekeeper)
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.button_validate()
+        goods = sum(order.order_line.filtered(lambda line: not line.is_delivery).mapped("price_total"))
+        sent = [c for c in self.fake.calls("save") if c["modelName"] == "InternetDocument"][-1]["methodProperties"]
+        expected = order.currency_id._convert(goods - 1000.0, self.env.ref("base.UAH"), order.company_id,
+                                              order.date_order.date())
+        self.assertAlmostEqual(float(sent["BackwardDeliveryData"][0]["RedeliveryString"]), expected, delta=0.011)
