@@ -466,6 +466,7 @@ class MarketplaceChannel(models.Model):
 
     @api.model
     def _cron_push_stock(self):
+        self.env["product.pricelist.item"]._marketplace_mark_dated()  # rules that started/ended meanwhile
         self.env["marketplace.stock.event"]._consume()
         self._commit_if_not_testing()
         for channel in self.search([]):

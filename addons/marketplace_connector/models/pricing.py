@@ -7,7 +7,7 @@ channel's own pricing settings. BAS price imports write pricelist items or sales
 by the same hooks. Product texts, images and codes also change the YML feed (and are pushed, cheaply).
 """
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 # product fields that change what a channel sends or what its feed shows
@@ -78,16 +78,41 @@ class ProductPricelistItem(models.Model):
             """, channel_ids, SQL(" OR ").join(conditions)))
             Offer._mark_pairs(self.env.cr.fetchall())
 
+    @api.model
+    def _marketplace_mark_dated(self):
+        """Rules whose validity started or ended since the last check change prices without any write: queue
+        their products (called by the push cron, which each rule's start and end also wake)."""
+        params = self.env["ir.config_parameter"].sudo()
+        now = fields.Datetime.now()
+        last = fields.Datetime.to_datetime(params.get_param("marketplace_connector.price_dates_checked")) or now
+        items = self.sudo().search(["|", "&", ("date_start", ">", last), ("date_start", "<=", now),
+                                    "&", ("date_end", ">", last), ("date_end", "<=", now)])
+        self._marketplace_mark_scopes(items._marketplace_scope())
+        params.set_param("marketplace_connector.price_dates_checked", fields.Datetime.to_string(now))
+        return items
+
+    def _marketplace_schedule(self):
+        """Wake the push cron when a dated rule starts or ends."""
+        now = fields.Datetime.now()
+        moments = sorted({moment for item in self for moment in (item.date_start, item.date_end)
+                          if moment and moment > now})
+        cron = self.env.ref("marketplace_connector.ir_cron_marketplace_push_stock", raise_if_not_found=False)
+        if moments and cron:
+            cron.sudo()._trigger(moments)
+
     @api.model_create_multi
     def create(self, vals_list):
         items = super().create(vals_list)
         self._marketplace_mark_scopes(items._marketplace_scope())
+        items._marketplace_schedule()
         return items
 
     def write(self, vals):
         before = self._marketplace_scope()  # a rule moved to other products changes the old ones too
         result = super().write(vals)
         self._marketplace_mark_scopes(before + self._marketplace_scope())
+        if {"date_start", "date_end"} & set(vals):
+            self._marketplace_schedule()
         return result
 
     def unlink(self):

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
@@ -67,6 +69,27 @@ class TestMarketplacePrices(MarketplaceCommon):
             "compute_price": "fixed", "fixed_price": 333})
         self._push_all()
         self.assertEqual(self.prom.products[103]["price"], 333.0)
+
+    def test_dated_rule_pushed_when_it_starts(self):
+        start = fields.Datetime.now() + timedelta(hours=2)
+        triggers = self._triggers()
+        rule = self.env["product.pricelist.item"].create({
+            "pricelist_id": self.pricelist.id, "applied_on": "0_product_variant", "product_id": self.products[0].id,
+            "compute_price": "fixed", "fixed_price": 49, "date_start": start})
+        self.assertGreaterEqual(self._triggers(), triggers + 1)
+        self.assertTrue(self.env["ir.cron.trigger"].search_count(
+            [("cron_id", "=", self.cron.id), ("call_at", "=", start)]), "the push cron is woken when it starts")
+        self._push_all()
+        self.assertEqual(self.prom.products[101]["price"], 100.0, "not started yet")
+        # two hours later (no write happens at that moment): the cron run at the start pushes the new price
+        self.env.cr.execute("UPDATE product_pricelist_item SET date_start = %s WHERE id = %s",
+                            [fields.Datetime.now() - timedelta(minutes=1), rule.id])
+        self.env["ir.config_parameter"].sudo().set_param(  # the previous cron run, before the start
+            "marketplace_connector.price_dates_checked", fields.Datetime.to_string(
+                fields.Datetime.now() - timedelta(hours=2)))
+        self.env.invalidate_all()
+        self._push_all()
+        self.assertEqual(self.prom.products[101]["price"], 49.0)
 
     def test_sales_price_change_is_pushed_everywhere(self):
         manager = new_test_user(self.env, "mp_product_manager", groups="sales_team.group_sale_manager")
