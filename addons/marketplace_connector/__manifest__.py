@@ -1,7 +1,7 @@
 {
     "name": "Marketplace Connector (Rozetka, Prom)",
     "summary": "Stock, price and order sync with Rozetka and Prom without over-selling",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
