@@ -43,6 +43,8 @@ def main():
         config.parse_config(["-d", bench_db, f"--addons-path={','.join(addons)}", "--log-level=warn"])
         from odoo import fields
 
+        from tests.fakes.checkbox import PREFIX as CHECKBOX_PREFIX
+        from tests.fakes.checkbox import CheckboxFake
         from tests.fakes.nova_poshta import PATH, NovaPoshtaFake
         from tests.fakes.prom import PREFIX, PromFake
         from tests.fakes.rozetka import RozetkaFake
@@ -51,7 +53,10 @@ def main():
         token = "4242:bench-token"
         np_fake, prom, rozetka, tg = (NovaPoshtaFake(api_key="b" * 32).start(), PromFake().start(),
                                       RozetkaFake().start(), TelegramFake(tokens=(token,)).start())
-        fakes = [np_fake, prom, rozetka, tg]
+        checkbox = CheckboxFake().start()
+        checkbox.add_cashier("bench", "bench-secret")
+        checkbox.add_register("lic-bench", fiscal_number="4000555001")
+        fakes = [np_fake, prom, rozetka, tg, checkbox]
         rozetka.per_page = 100
         np_fake.add_city("city-kyiv", "Київ")
         np_fake.add_city("city-lviv", "Львів", "Львівська")
@@ -75,6 +80,15 @@ def main():
             params.set_param("nova_poshta.api_url", np_fake.url + PATH)
             params.set_param("crm_chatbot_leads.per_chat_interval", "0")
             env.company.stock_move_email_validation = False
+            if "stock_move_sms_validation" in env.company._fields:
+                env.company.stock_move_sms_validation = False  # no SMS through IAP from a benchmark
+            fiscal = "prro_checkbox" in installed
+            if fiscal:
+                params.set_param("prro_checkbox.api_url", checkbox.url + CHECKBOX_PREFIX)
+                env["prro.cash.register"].search([]).active = False
+                env["prro.cash.register"].create({
+                    "name": "Bench register", "license_key": "lic-bench", "cashier_login": "bench",
+                    "cashier_password": "bench-secret", "company_id": env.company.id, "close_time": 23.99})
             uah = env.ref("base.UAH")
             uah.active = True
             carrier = env["delivery.carrier"].create({
@@ -98,7 +112,7 @@ def main():
                 base_url=rozetka.url, nova_poshta_auto_waybill=True))
             products = env["product.product"].create([
                 {"name": f"Flow {i}", "default_code": f"FLOW-{i}", "is_storable": True, "list_price": 100,
-                 "weight": 0.5} for i in range(20)])
+                 "weight": 0.5, "taxes_id": False} for i in range(20)])
             for product in products:
                 env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 10 * n)
             for i, product in enumerate(products):
@@ -122,7 +136,8 @@ def main():
                                       phone=phone[1:], user_title={"full_name": f"Коваль Іван{k}"},
                                       delivery={"delivery_service_name": "Нова Пошта", "place_number": str(1 + k % 50),
                                                 "city": {"name_ua": "Київ"}},
-                                      payment={"payment_method_name": "Оплата при отриманні"})
+                                      payment={"payment_method_name": "Оплата при отриманні"
+                                               if k % 4 < 2 else "Rozetka Pay"}, is_payed=k % 4 >= 2)
                 else:
                     prom.add_order(40000 + k, [{"id": 10000 + product, "sku": f"FLOW-{product}",
                                                 "name": f"Flow {product}", "quantity": 1, "price": 100}],
@@ -145,7 +160,7 @@ def main():
                 env.cr.commit()
                 timings[name] = time.perf_counter() - t0
                 calls[name] = {label: len(f.requests) - before[f]
-                               for label, f in zip(("nova_poshta", "prom", "rozetka", "telegram"), fakes,
+                               for label, f in zip(("nova_poshta", "prom", "rozetka", "telegram", "checkbox"), fakes,
                                                    strict=True)}
                 env.invalidate_all()
 
@@ -154,6 +169,11 @@ def main():
             def import_orders():
                 for channel in (rozetka_channel, prom_channel):
                     channel._import_orders(commit_each=True)
+                send_statuses()  # 'confirmed' to the marketplaces
+                env["chatbot.message"]._cron_send_outbound()
+
+            def prepaid_receipts():
+                send_receipts()
 
             def waybills():
                 Picking._cron_marketplace_nova_poshta_flow(limit=n)  # automatic (Rozetka)
@@ -163,8 +183,28 @@ def main():
                     manual[order.marketplace_channel_id.name] += 1
                     env.cr.commit()
 
+            Status = env["marketplace.order.status"]
+
+            def send_statuses():
+                while Status.search_count([("state", "=", "pending"), ("next_attempt", "<=", fields.Datetime.now())]):
+                    Status._cron_send_status()
+                    env.cr.commit()
+
+            def send_receipts():
+                if fiscal:
+                    Receipt = env["prro.receipt"]
+                    for _round in range(5):
+                        if not Receipt.search_count([("state", "in", ("to_send", "sending"))]):
+                            break
+                        Receipt.search([("state", "in", ("to_send", "sending"))]).write(
+                            {"next_try": fields.Datetime.now()})
+                        env.cr.commit()
+                        Receipt._cron_send()
+                        env.cr.commit()
+
             def status_back():
                 Picking._cron_marketplace_nova_poshta_flow(limit=n)
+                send_statuses()
 
             def tracking(code):
                 def run():
@@ -177,6 +217,9 @@ def main():
                                 ("nova_poshta_checked_at", "=", False)]):
                             break
                     env["chatbot.message"]._cron_send_outbound()
+                    send_statuses()
+                    if code == 11:
+                        send_receipts()
                 return run
 
             def rating():
@@ -189,7 +232,8 @@ def main():
                     conversation._chatbot_on_text(f"⭐ {1 + k % 5}", None)
                 env["chatbot.message"]._cron_send_outbound()
 
-            stage("1 import + confirm + reserve", import_orders)
+            stage("1 import + confirm + reserve + confirmed", import_orders)
+            stage("1b prepaid orders fiscalized", prepaid_receipts)
             stage("2 waybills (auto Rozetka, click Prom)", waybills)
             stage("3 waybill number to marketplace", status_back)
             stage("4 NP took the parcel: done + customer told", tracking(5))
@@ -204,21 +248,27 @@ def main():
             stuck = orders.filtered("flow_stuck")
             print(f"\n== {len(orders)} orders through the flow (modules: "
                   f"{', '.join(sorted(m for m in installed if '_' in m and m.split('_')[0] in ('marketplace', 'nova', 'prro')))})")
-            print(f"{'stage':45} {'wall s':>8} {'ms/order':>9}   API calls per order (NP / Prom / Rozetka / Telegram)")
+            labels = ("nova_poshta", "prom", "rozetka", "telegram", "checkbox")
+            print(f"{'stage':45} {'wall s':>8} {'ms/order':>9}   API calls per order "
+                  "(NP / Prom / Rozetka / Telegram / Checkbox)")
             for name, seconds in timings.items():
                 c = calls[name]
                 print(f"{name:45} {seconds:8.1f} {1000 * seconds / max(len(orders), 1):9.1f}   "
-                      f"{c['nova_poshta'] / n:.2f} / {c['prom'] / n:.2f} / {c['rozetka'] / n:.2f} / "
-                      f"{c['telegram'] / n:.2f}")
+                      + " / ".join(f"{c[k] / n:.2f}" for k in labels))
             total = sum(timings.values())
-            totals = {k: sum(c[k] for c in calls.values()) for k in ("nova_poshta", "prom", "rozetka", "telegram")}
+            totals = {k: sum(c[k] for c in calls.values()) for k in labels}
             print(f"{'total':45} {total:8.1f} {1000 * total / max(len(orders), 1):9.1f}   "
-                  f"{totals['nova_poshta'] / n:.2f} / {totals['prom'] / n:.2f} / {totals['rozetka'] / n:.2f} / "
-                  f"{totals['telegram'] / n:.2f}")
+                  + " / ".join(f"{totals[k] / n:.2f}" for k in labels))
             by_stage = collections.Counter(orders.mapped("flow_stage"))
             print(f"flow stages at the end: {dict(by_stage)}; stuck: {len(stuck)}")
             print(f"waybills: {len(np_fake.documents)} for {len(orders)} orders (duplicates: "
                   f"{len(np_fake.documents) - len(orders.picking_ids.filtered('nova_poshta_number'))})")
+            if fiscal:
+                receipts = env["prro.receipt"].search([("sale_order_id", "in", orders.ids)])
+                print(f"fiscal receipts: {len(receipts)} ({dict(collections.Counter(receipts.mapped('state')))}), "
+                      f"at Checkbox: {len(checkbox.receipts)}; prepaid orders: "
+                      f"{len(orders.filtered(lambda o: o.marketplace_order_id.paid_online))}, COD paid out: "
+                      f"{len(orders.picking_ids.filtered('nova_poshta_cod_received'))}")
             rated = orders.filtered("np_rating")
             print(f"ratings: {len(rated)} (average {sum(rated.mapped('np_rating')) / max(len(rated), 1):.2f}); "
                   f"e-mails queued: {env['mail.mail'].search_count([('model', '=', 'stock.picking')])}; "
@@ -231,10 +281,8 @@ def main():
     finally:
         for fake in fakes:
             fake.stop()
-        try:
-            odoo.modules.registry.Registry.delete(bench_db)
-        except Exception:  # noqa: BLE001 - registry may not exist when the copy failed
-            pass
+        odoo.modules.registry.Registry.delete(bench_db)
+        odoo.sql_db.close_db(bench_db)
         subprocess.run(["dropdb", "--if-exists", bench_db], check=False)
 
 
