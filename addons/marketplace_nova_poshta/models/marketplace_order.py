@@ -53,7 +53,8 @@ class MarketplaceOrder(models.Model):
         ``np_match_note`` say why (the order then shows the city's branches to choose from).
         """
         self.ensure_one()
-        env = self.env
+        lang = self.company_id.partner_id.lang  # stored text: in the shop's language
+        env = self.with_context(lang=lang).env if lang else self.env
         data = self._np_delivery_data()
         if data is None:
             return {"np_match_state": "not_nova_poshta", "np_match_note": env._(

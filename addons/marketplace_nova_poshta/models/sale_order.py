@@ -69,6 +69,8 @@ class SaleOrder(models.Model):
                  "picking_ids.nova_poshta_number", "picking_ids.np_waybill_error")
     def _compute_flow(self):
         for order in self:
+            # stored text: in the shop's language, whoever (a cron, a user) changed the order
+            _ = order._np_shop_lang_env()._
             stage, issue = False, False
             binding = order.marketplace_order_id
             picking = order._np_delivery_picking() if binding else self.env["stock.picking"]
@@ -80,20 +82,25 @@ class SaleOrder(models.Model):
                 stage = const.STAGE_BY_NP_STATE.get(picking.nova_poshta_state, "waybill")
                 if binding.status_state in ("refused", "failed") or (
                         binding.status_state == "pending" and binding.status_error):
-                    issue = self.env._("The marketplace did not take the last update: %(error)s",
+                    issue = _("The marketplace did not take the last update: %(error)s",
                                        error=binding.status_error or "-")
             elif picking.state == "assigned":
                 stage = "ready"
                 if order.np_match_state and order.np_match_state not in const.MATCH_OK:
                     issue = order.np_match_note
                 elif picking.np_waybill_error:
-                    issue = self.env._("Waybill: %(error)s", error=picking.np_waybill_error)
+                    issue = _("Waybill: %(error)s", error=picking.np_waybill_error)
             elif picking.state == "done":
                 stage = "shipped"
             elif picking:
                 stage = "reserving"
-                issue = self.env._("Not all products are reserved: receive stock or check the delivery.")
+                issue = _("Not all products are reserved: receive stock or check the delivery.")
             order.flow_stage, order.flow_issue, order.flow_stuck = stage, issue, bool(issue)
+
+    def _np_shop_lang_env(self):
+        """Environment in the shop's language (company partner's), for texts stored on the order."""
+        lang = self.company_id.partner_id.lang or self.env.company.partner_id.lang
+        return self.with_context(lang=lang).env if lang else self.env
 
     def action_np_create_waybill(self):
         """'Create waybill' on the order: the waybill of its ready delivery."""

@@ -48,9 +48,11 @@ class StockPicking(models.Model):
         :return: the error message, or False when the waybill exists
         """
         self.ensure_one()
+        lang = self.company_id.partner_id.lang
+        picking = self.with_context(lang=lang) if lang and not self.env.context.get("lang") else self
         try:
             with self.env.cr.savepoint():
-                self.send_to_shipper()
+                picking.send_to_shipper()
         except (UserError, ValidationError) as error:
             message = error.args[0] if error.args else str(error)
             self.write({"np_waybill_error": message})

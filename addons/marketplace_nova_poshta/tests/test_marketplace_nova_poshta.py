@@ -126,3 +126,11 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.send_statuses()
         ttn = [body for _oid, body in self.rozetka.status_updates if body.get("ttn")]
         self.assertEqual(len(ttn), 1, "waybill told once")
+
+    def test_stored_problem_in_the_shops_language(self):
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["ir.module.module"].search([("name", "=", "marketplace_nova_poshta")])._update_translations("uk_UA")
+        self.env.company.partner_id.lang = "uk_UA"
+        order = self.prom_order(5009, branch="77").sale_order_id  # imported by a cron: no user language
+        self.assertIn("виберіть зі списку", order.np_match_note)
+        self.assertIn("виберіть зі списку", order.flow_issue)
