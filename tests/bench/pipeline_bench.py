@@ -193,11 +193,11 @@ def main():
             def send_receipts():
                 if fiscal:
                     Receipt = env["prro.receipt"]
-                    for _round in range(5):
-                        if not Receipt.search_count([("state", "in", ("to_send", "sending"))]):
+                    for _round in range(60):  # the cron works in batches of 50 and re-polls pending receipts
+                        waiting = Receipt.search([("state", "in", ("to_send", "sending"))])
+                        if not waiting:
                             break
-                        Receipt.search([("state", "in", ("to_send", "sending"))]).write(
-                            {"next_try": fields.Datetime.now()})
+                        waiting.write({"next_try": fields.Datetime.now(), "lease_until": False})
                         env.cr.commit()
                         Receipt._cron_send()
                         env.cr.commit()
