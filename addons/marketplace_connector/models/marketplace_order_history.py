@@ -50,8 +50,8 @@ class MarketplaceOrder(models.Model):
                 line.name or line.external_offer_id, line.sku or "", formatLang(self.env, line.quantity, digits=0),
                 formatLang(self.env, line.price, currency_obj=self.currency_id))
             for line in lines)
-        return Markup("<table class='table table-sm o_marketplace_lines'><thead>%s</thead><tbody>%s</tbody></table>") % (
-            head, rows)
+        table = Markup("<table class='table table-sm o_marketplace_lines'><thead>%s</thead><tbody>%s</tbody></table>")
+        return table % (head, rows)
 
 
 class SaleOrder(models.Model):

@@ -299,8 +299,9 @@ class OmnichannelTile(models.Model):
     def action_open_graph(self):
         """The marketplace orders of the last weeks as a graph per channel."""
         self.ensure_one()
+        since = fields.Datetime.to_string(self._today_start_utc() - timedelta(days=30))
         action = self._tile_window("marketplace_connector.marketplace_order_action", "marketplace.order",
-                                   [("date_order", ">=", fields.Datetime.to_string(self._today_start_utc() - timedelta(days=30)))])
+                                   [("date_order", ">=", since)])
         action.update({"views": [(False, "graph"), (False, "list"), (False, "form")],
                        "context": {"graph_groupbys": ["date_order:day", "channel_id"], "graph_mode": "bar"}})
         return action
