@@ -11,6 +11,11 @@ service): this fake publishes the small ``StockExchange`` contract our client ex
 * ``Ping()`` -> ``return`` (string, the company name);
 * ``GetStock(Warehouse)`` -> ``return`` with repeated ``Item{Article, Barcode, Name, Quantity, Price}``;
   an unknown warehouse answers a SOAP Fault (HTTP 500), bad credentials HTTP 401.
+
+Source for the transport rules enforced per request: W3C Note "Simple Object Access Protocol (SOAP) 1.1"
+(https://www.w3.org/TR/2000/NOTE-SOAP-20000508/): §6.1 a SOAP HTTP request is a POST with
+``Content-Type: text/xml``; §6.1.1 the ``SOAPAction`` header MUST be present; §6.2 / §4.4 a failed request is
+answered HTTP 500 with a ``soap:Fault`` (``faultcode`` Client for the caller's mistakes, Server otherwise).
 """
 
 import base64
@@ -110,8 +115,12 @@ class BasSoapFake(FakeServer):
     def call(self, request, _m):
         if not self._authorized(request):
             return Response.text("Unauthorized", status=401, headers={"WWW-Authenticate": 'Basic realm="BAS"'})
-        if not (request.header("Content-Type") or "").startswith("text/xml"):  # SOAP 1.1 only
+        # Source: SOAP 1.1 §6.1 - text/xml only (a SOAP 1.2 application/soap+xml call is refused)
+        if not (request.header("Content-Type") or "").startswith("text/xml"):
             return Response.text("Unsupported Media Type", status=415)
+        # Source: SOAP 1.1 §6.1.1 - "The SOAPAction HTTP request header field ... MUST be present"
+        if request.header("SOAPAction") is None:
+            return self.fault("SOAPAction header is required", "soap:Client")
         try:
             root = ET.fromstring(request.body)
         except ET.ParseError:
@@ -121,6 +130,7 @@ class BasSoapFake(FakeServer):
         if operation is None:
             return self.fault("Empty SOAP body", "soap:Client")
         name = operation.tag.split("}")[-1]
+        # Source: the service's own WSDL above (document/literal operations Ping and GetStock of StockExchange)
         if name == "Ping":
             result = f"<m:PingResponse><m:return>{escape(self.company)}</m:return></m:PingResponse>"
         elif name == "GetStock":

@@ -47,6 +47,7 @@ class RecordedRequest:
     headers: dict
     body: bytes
     received_at: float = field(default_factory=time.monotonic)
+    query_names: frozenset = frozenset()  # every parameter name sent, blank ones (``?json``) included
 
     @property
     def json(self):
@@ -227,6 +228,7 @@ class FakeServer:
                     method=self.command, path=parts.path,
                     query={k: v if len(v) > 1 else v[0] for k, v in parse_qs(parts.query).items()},
                     headers=dict(self.headers.items()), body=body,
+                    query_names=frozenset(parse_qs(parts.query, keep_blank_values=True)),
                 )
                 with fake._lock:
                     fake.requests.append(request)

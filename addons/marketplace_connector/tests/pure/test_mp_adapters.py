@@ -150,6 +150,16 @@ def test_nbu_rates_and_bad_bodies():
         assert fetch_rates({"USD"}, url=fake.url + NBU_PATH) == {}
 
 
+def test_nbu_fake_answers_xml_without_the_json_parameter():
+    """NBU api-dev, statdirectory/exchange: XML unless ``json`` is asked for (a blank ``?json`` counts)."""
+    import requests
+
+    with NbuFake() as fake:
+        xml = requests.get(fake.url + NBU_PATH, timeout=5)
+        assert xml.headers["Content-Type"].startswith("text/xml") and "<exchange>" in xml.text
+        assert requests.get(fake.url + NBU_PATH + "?json", timeout=5).json()[0]["cc"] == "USD"
+
+
 @pytest.mark.parametrize("raw,value", [("1 250 грн", 1250.0), ("99,50", 99.5), (12, 12.0), (None, 0.0)])
 def test_parse_amount(raw, value):
     assert parse_amount(raw) == value

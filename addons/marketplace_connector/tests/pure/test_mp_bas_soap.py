@@ -51,3 +51,21 @@ def test_bas_errors(bas):
     assert err.value.code == "timeout" and err.value.retryable
     with pytest.raises(MarketplaceError):
         api.push_stock([])
+
+
+def test_bas_fake_refuses_what_soap_1_1_refuses(bas):
+    """SOAP 1.1 §6.1 / §6.1.1: POST text/xml with a SOAPAction header; otherwise no answer to the call."""
+    import requests
+
+    envelope = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+                '<m:Ping xmlns:m="http://omnichannel-retail.ua/bas/stock"/></soap:Body></soap:Envelope>')
+    auth = ("odoo", "secret")
+    no_action = requests.post(bas.url + PATH, data=envelope.encode(), auth=auth, timeout=5,
+                              headers={"Content-Type": "text/xml; charset=utf-8"})
+    assert no_action.status_code == 500 and "SOAPAction" in no_action.text and "soap:Client" in no_action.text
+    soap12 = requests.post(bas.url + PATH, data=envelope.encode(), auth=auth, timeout=5,
+                           headers={"Content-Type": "application/soap+xml", "SOAPAction": '""'})
+    assert soap12.status_code == 415
+    ok = requests.post(bas.url + PATH, data=envelope.encode(), auth=auth, timeout=5,
+                       headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+    assert ok.status_code == 200 and "PingResponse" in ok.text
