@@ -1,13 +1,7 @@
 import json
-import logging
 import threading
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-
-_logger = logging.getLogger(__name__)
 
 PREPAID_PAYMENT_TYPE = "card"  # paid by card at the marketplace (Prom-оплата, Rozetka Pay)
 
@@ -46,26 +40,11 @@ class MarketplaceOrder(models.Model):
             return self.prro_receipt_id
         amount = order.currency_id.round(min(order.amount_total, self.channel_id._convert_amount(
             self._get_paid_amount() or self.amount_total, self.currency_id, order.currency_id)))
-        try:
-            with self.env.cr.savepoint():
-                receipt = order._prro_fiscalize_payment(amount, PREPAID_PAYMENT_TYPE,
-                                                        paid_at=self._prro_paid_at(), key=self._prro_key())
-        except (UserError, ValidationError, ValueError) as error:  # kept on the order, retried by the cron
-            _logger.warning("Marketplace order %s not fiscalized: %s", self.name, error)
-            order.message_post(body=self.env._(
-                "%(channel)s prepayment: the fiscal receipt could not be queued (%(error)s); retried later.",
-                channel=self.channel_id.name, error=str(error)))
-            return None
-        self.prro_receipt_id = receipt
-        if receipt.state == "error":
-            body = self.env._("%(channel)s prepayment: fiscal receipt %(receipt)s is in error (%(error)s); fix the "
-                              "cause and press Retry on the receipt.", channel=self.channel_id.name,
-                              receipt=receipt.display_name, error=receipt.error_message or "-")
-        else:
-            body = self.env._("%(channel)s prepayment: fiscal receipt %(receipt)s queued (%(amount)s).",
-                              channel=self.channel_id.name, receipt=receipt.display_name,
-                              amount=order.currency_id.format(amount))
-        order.message_post(body=Markup("🧾 %s") % body, subtype_xmlid="mail.mt_note")
+        receipt = order._prro_fiscalize_payment_noted(
+            self.env._("%(channel)s prepayment", channel=self.channel_id.name), amount, PREPAID_PAYMENT_TYPE,
+            paid_at=self._prro_paid_at(), key=self._prro_key())
+        if receipt:
+            self.prro_receipt_id = receipt
         return receipt
 
     @api.model

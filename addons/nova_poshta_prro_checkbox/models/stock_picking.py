@@ -1,12 +1,6 @@
-import logging
 import threading
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-
-_logger = logging.getLogger(__name__)
 
 COD_PAYMENT_TYPE = "cashless"  # Nova Poshta transfers the collected money to the shop's account
 
@@ -43,26 +37,11 @@ class StockPicking(models.Model):
         paid_on = paid_on or self.nova_poshta_cod_paid_date
         now = fields.Datetime.now()
         paid_at = now if not paid_on or paid_on >= now.date() else fields.Datetime.to_datetime(paid_on)
-        try:
-            with self.env.cr.savepoint():
-                receipt = order._prro_fiscalize_payment(amount, COD_PAYMENT_TYPE, paid_at=paid_at,
-                                                        key=self._np_cod_key())
-        except (UserError, ValidationError, ValueError) as error:  # kept on the order, retried by the cron
-            _logger.warning("COD of %s not fiscalized: %s", self.name, error)
-            order.message_post(body=self.env._(
-                "Nova Poshta COD %(number)s: the fiscal receipt could not be queued (%(error)s); retried later.",
-                number=self.nova_poshta_number, error=str(error)))
-            return None
-        self.np_cod_receipt_id = receipt
-        if receipt.state == "error":
-            body = self.env._("Nova Poshta COD %(number)s: fiscal receipt %(receipt)s is in error (%(error)s); "
-                              "fix the cause and press Retry on the receipt.", number=self.nova_poshta_number,
-                              receipt=receipt.display_name, error=receipt.error_message or "-")
-        else:
-            body = self.env._("Nova Poshta COD %(number)s: fiscal receipt %(receipt)s queued (%(amount)s).",
-                              number=self.nova_poshta_number, receipt=receipt.display_name,
-                              amount=order.currency_id.format(amount))
-        order.message_post(body=Markup("🧾 %s") % body, subtype_xmlid="mail.mt_note")
+        receipt = order._prro_fiscalize_payment_noted(
+            self.env._("Nova Poshta COD %(number)s", number=self.nova_poshta_number), amount, COD_PAYMENT_TYPE,
+            paid_at=paid_at, key=self._np_cod_key())
+        if receipt:
+            self.np_cod_receipt_id = receipt
         return receipt
 
     @api.model

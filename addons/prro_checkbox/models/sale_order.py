@@ -1,8 +1,15 @@
+import logging
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from .. import const
 from .account_move import FISCAL_STATES, _fiscal_state
 from .prro_receipt import PrroBuildError
+
+_logger = logging.getLogger(__name__)
 
 
 class SaleOrder(models.Model):
@@ -69,6 +76,37 @@ class SaleOrder(models.Model):
             vals["amount_discount"] = currency.round(total - amount)  # paid less: the difference is a discount
         vals["line_ids"] = [(0, 0, line) for line in lines]
         return Receipt._prro_create_once(vals)
+
+    def _prro_fiscalize_payment_noted(self, source, amount, payment_type, paid_at=None, key=None):
+        """Call :meth:`_prro_fiscalize_payment` and tell the outcome in a note on the order.
+
+        For the bridges that fiscalize money received elsewhere (marketplace prepayment, Nova Poshta COD): the
+        receipt is queued in a savepoint, so a failure leaves nothing half-written, and the order's chatter says
+        "queued", "in error (why)" or "could not be queued (why); retried later".
+
+        :param str source: what the money is, already translated, e.g. "Prom.ua prepayment"; starts the note
+        :return: the ``prro.receipt``, or None when it could not be queued (the reason is on the order; the
+            caller's retry cron calls again later)
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                receipt = self._prro_fiscalize_payment(amount, payment_type, paid_at=paid_at, key=key)
+        except (UserError, ValidationError, ValueError) as error:  # kept on the order, retried by the cron
+            _logger.warning("%s (order %s) not fiscalized: %s", source, self.name, error)
+            self.message_post(body=self.env._(
+                "%(what)s: the fiscal receipt could not be queued (%(error)s); retried later.",
+                what=source, error=str(error)))
+            return None
+        if receipt.state == "error":
+            body = self.env._("%(what)s: fiscal receipt %(receipt)s is in error (%(error)s); fix the cause and "
+                              "press Retry on the receipt.", what=source, receipt=receipt.display_name,
+                              error=receipt.error_message or "-")
+        else:
+            body = self.env._("%(what)s: fiscal receipt %(receipt)s queued (%(amount)s).", what=source,
+                              receipt=receipt.display_name, amount=self.currency_id.format(amount))
+        self.message_post(body=Markup("🧾 %s") % body, subtype_xmlid="mail.mt_note")
+        return receipt
 
     def action_prro_retry(self):
         self.sudo()._prro_all_receipts().filtered(lambda r: r.state == "error").action_prro_retry()

@@ -311,3 +311,27 @@ class TestPrroHook(PrroCommon):
         self.assertEqual(len(receipt.line_ids), 2)
         self._run_cron()
         self.assertEqual(receipt.state, "done", receipt.error_message)
+
+    def test_noted_hook_tells_the_outcome_on_the_order(self):
+        """The bridges' shared helper: queued / in error / could not be queued, each said once on the order."""
+        def notes(order):
+            return [m.body for m in order.message_ids if "fiscal receipt" in (m.body or "")]
+
+        order = self._order()
+        receipt = order._prro_fiscalize_payment_noted("Prom.ua prepayment", 1160.0, "card", key="t:noted:1")
+        self.assertEqual(receipt.state, "to_send")
+        self.assertEqual(len(notes(order)), 1)
+        self.assertIn("Prom.ua prepayment: fiscal receipt", notes(order)[0])
+        self.assertIn("queued", notes(order)[0])
+
+        self.register.active = False
+        other = self._order()
+        receipt = other._prro_fiscalize_payment_noted("Nova Poshta COD 2045", 1160.0, "cashless", key="t:noted:2")
+        self.assertEqual(receipt.state, "error")
+        self.assertIn("is in error (No PRRO cash register is configured", notes(other)[0])
+
+        third = self._order()
+        count = self.env["prro.receipt"].search_count([])
+        self.assertIsNone(third._prro_fiscalize_payment_noted("X prepayment", 10.0, "barter", key="t:noted:3"))
+        self.assertEqual(self.env["prro.receipt"].search_count([]), count, "nothing half-written")
+        self.assertIn("X prepayment: the fiscal receipt could not be queued", notes(third)[0])
