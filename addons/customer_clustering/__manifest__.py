@@ -7,6 +7,7 @@
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
     "license": "LGPL-3",
+    "images": ["static/description/screenshot_uk.png"],
     "depends": ["sale", "mass_mailing"],
     "external_dependencies": {"python": ["numpy", "scikit-learn", "scipy"]},
     "data": [

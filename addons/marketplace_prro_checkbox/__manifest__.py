@@ -1,7 +1,7 @@
 {
     "name": "Marketplace prepayments fiscalized with Checkbox",
-    "summary": "An order paid online at Prom / Rozetka is fiscalized at once through prro_checkbox's receipt "
-               "queue (once per marketplace order)",
+    "summary": "An order paid online at Prom / Rozetka gets its fiscal receipt through Checkbox at once, one "
+               "receipt per marketplace order",
     "version": "18.0.1.0.0",
     "category": "Accounting/Localizations",
     "author": "Omnichannel Retail UA",

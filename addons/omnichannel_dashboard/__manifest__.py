@@ -23,6 +23,7 @@ user may read its records, so every module of the suite still installs and works
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
     "license": "LGPL-3",
+    "images": ["static/description/screenshot_uk.png"],
     "depends": ["web"],
     "data": [
         "security/ir.model.access.csv",

@@ -6,6 +6,7 @@
     "author": "Omnichannel Retail UA",
     "website": "https://github.com/omnichannel-retail-ua/odoo-addons",
     "license": "LGPL-3",
+    "images": ["static/description/screenshot_uk.png"],
     "depends": ["account", "sale"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
