@@ -21,6 +21,7 @@ DEFAULT_BATCH_SIZE = 100
 TELEGRAM_PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 TELEGRAM_GLOBAL_PER_SECOND = 30
 VIBER_GLOBAL_PER_SECOND = 30
+IN_FLIGHT_GRACE = 60  # seconds past budget + call timeout before an in-flight mark is taken for a crash
 VIBER_SESSION_HOURS = 24  # replies within 24 h of the user's last message are free
 
 # message sizes. Sources: core.telegram.org/bots/api#sendmessage ("1-4096 characters"), #sendphoto

@@ -211,6 +211,8 @@ class ChatbotConversation(models.Model):
                 and (not last or last < fields.Datetime.now() - timedelta(hours=VIBER_SESSION_HOURS)))
 
     def _chatbot_buttons(self, keyboard):
+        if keyboard not in ("phone", "menu"):
+            return None
         conv = self._chatbot_env_lang()
         _ = conv.env._
         if keyboard == "phone":

@@ -1,6 +1,7 @@
 import collections
 import concurrent.futures
 import logging
+import math
 import threading
 import time
 from datetime import timedelta
@@ -17,6 +18,7 @@ from ..const import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CRON_BUDGET,
     DEFAULT_TIMEOUT,
+    IN_FLIGHT_GRACE,
     MAX_ATTEMPTS,
     PARAM_BATCH_SIZE,
     PARAM_CHAT_INTERVAL,
@@ -77,6 +79,10 @@ class ChatbotMessage(models.Model):
          ("cancelled", "Cancelled")], required=True, default="received", index=True)
     attempts = fields.Integer(readonly=True)
     next_try = fields.Datetime(index=True)
+    in_flight_since = fields.Datetime(
+        readonly=True, index="btree_not_null",
+        help="Set (and committed) just before the messenger call starts, cleared with its outcome: a message "
+             "still marked after a crash is not sent twice.")
     sent_date = fields.Datetime(readonly=True)
     sent_epoch = fields.Float(readonly=True)
     error = fields.Text(readonly=True)
@@ -210,7 +216,8 @@ class ChatbotMessage(models.Model):
 
     def action_retry(self):
         self.filtered(lambda m: m.direction == "out" and m.state in ("failed", "cancelled")).write(
-            {"state": "queued", "next_try": fields.Datetime.now(), "error": False, "attempts": 0})
+            {"state": "queued", "next_try": fields.Datetime.now(), "error": False, "attempts": 0,
+             "in_flight_since": False})
         self._chatbot_trigger_send()
 
     @api.model
@@ -222,15 +229,21 @@ class ChatbotMessage(models.Model):
         once within the messengers' limits:
 
         * Telegram's 1 message/s per chat (a chat inside its interval waits, others go on) and ~30/s per
-          bot (a sliding window per bot); a chat's messages stay in order (one in flight per chat);
+          bot (a sliding window per bot in which a call counts from its start until 1 s after it returned,
+          so the messenger never sees more than the limit in a second; a 429 pauses the bot for its
+          ``retry_after``); a chat's messages stay in order (one in flight per chat);
         * at most ``PER_BOT_IN_FLIGHT`` calls in flight per bot, so a slow or hanging messenger keeps
           only its own slots busy and never delays another bot's messages;
         * the time budget is checked inside the loop and caps every call's timeout: a hanging messenger
           holds the run at most the budget; calls still in flight then are rescheduled (retry);
         * chats never answered first, first (the first answer is what keeps the customer).
 
-        Each outcome is written and committed as soon as its call returns (a crash never loses more than
-        the calls in flight); transient errors are retried with exponential backoff, permanent ones stop.
+        Each pass of the loop is one transaction: the outcomes of the calls that returned since the last
+        pass (each message in its own savepoint) and the in-flight mark of the calls about to start are
+        committed together *before* those calls start. A message still marked in flight after a crash is
+        therefore never sent twice (:meth:`_chatbot_settle_interrupted`); transient errors are retried
+        with exponential backoff, permanent ones stop. The lead side (chatter, metrics) of the sent
+        messages runs while the next calls are in flight.
 
         :return: number of messages handled (sent, failed, cancelled or rescheduled)
         """
@@ -241,8 +254,14 @@ class ChatbotMessage(models.Model):
         started = time.monotonic()
         deadline = started + budget
         testing = getattr(threading.current_thread(), "testing", False)
-        window = collections.defaultdict(collections.deque)  # bot id -> send times in the last second
+        self._chatbot_settle_interrupted(budget)
+        limits = {
+            "window": collections.defaultdict(dict),  # bot id -> {message id: end of its place in the window}
+            "paused": {},  # bot id -> monotonic time its flood wait (429 retry_after) ends
+            "interval": interval,
+        }
         in_flight = {}  # future -> (message id, bot id, conversation id)
+        results = []  # ((message id, bot id, conversation id), future or None, tries) to record
         handled = 0
         work_left = False
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=SEND_POOL_SIZE, thread_name_prefix="chatbot-send")
@@ -253,16 +272,28 @@ class ChatbotMessage(models.Model):
                     work_left = True
                     break
                 for future in [f for f in in_flight if f.done()]:
-                    message_id, _bot_id, _conversation_id = in_flight.pop(future)
-                    handled += self._chatbot_finish_send(message_id, future, testing)
-                submitted, next_wait, due_left = self._chatbot_submit_due(
-                    pool, in_flight, window, interval, batch_size, deadline, testing)
-                handled += submitted["handled"]
+                    ids = in_flight.pop(future)
+                    limits["window"][ids[1]][ids[0]] = time.monotonic() + 1.0
+                    results.append((ids, future, 0))
+                recorded = len(results)
+                sent, results = self._chatbot_record_results(results, limits["paused"])
+                handled += recorded - len(results)
+                jobs, settled, next_wait, due_left = self._chatbot_select_due(in_flight, limits, batch_size, deadline)
+                handled += settled
+                if not testing:
+                    # outcomes and in-flight marks are persisted before the calls start
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                for message_id, bot_id, conversation_id, job in jobs:
+                    in_flight[pool.submit(job)] = (message_id, bot_id, conversation_id)
+                if sent:
+                    self._chatbot_run_after_sent(sent, testing)  # while the new calls are running
+                # the next pass reads a new snapshot (a bot archived, a chat blocked meanwhile)
+                self.env.invalidate_all()
                 if in_flight:
                     concurrent.futures.wait(list(in_flight), timeout=min(remaining, 0.5),
                                             return_when=concurrent.futures.FIRST_COMPLETED)
                     continue
-                if submitted["count"] or submitted["handled"]:
+                if jobs or settled or recorded:
                     continue  # a cancelled message may hide the next one of its chat
                 if next_wait is not None and next_wait < remaining:
                     time.sleep(min(next_wait, 1.0) + 0.01)
@@ -272,12 +303,15 @@ class ChatbotMessage(models.Model):
         finally:
             # calls still running at the deadline: their messages are rescheduled, not waited for (each
             # call's own timeout was capped to the budget, so the threads end by then anyway)
-            for future, (message_id, _bot_id, _conversation_id) in in_flight.items():
-                if future.done():
-                    handled += self._chatbot_finish_send(message_id, future, testing)
-                else:
-                    handled += self._chatbot_finish_send(message_id, None, testing)
+            results += [(ids, future if future.done() else None, 0) for future, ids in in_flight.items()]
             pool.shutdown(wait=False, cancel_futures=True)
+            if results:
+                recorded = len(results)
+                sent, results = self._chatbot_record_results(results, limits["paused"])
+                handled += recorded - len(results)
+                if not testing:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                self._chatbot_run_after_sent(sent, testing)
         self._chatbot_catch_up_after_sent(testing)
         if handled:
             _logger.info("Chatbot: %s outbound messages handled in %.1fs", handled, time.monotonic() - started)
@@ -285,9 +319,11 @@ class ChatbotMessage(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
         # chats whose oldest queued message is due (a chat waiting for a retry waits as a whole)
         self.env.cr.execute(SQL(
-            """SELECT count(*) FROM (SELECT DISTINCT ON (conversation_id) next_try FROM chatbot_message
+            """SELECT count(*) FROM (SELECT DISTINCT ON (conversation_id) next_try, in_flight_since
+                                       FROM chatbot_message
                                       WHERE direction = 'out' AND state = 'queued'
-                                      ORDER BY conversation_id, id) f WHERE f.next_try <= %s""",
+                                      ORDER BY conversation_id, id) f
+                WHERE f.next_try <= %s AND f.in_flight_since IS NULL""",
             fields.Datetime.now()))
         due = self.env.cr.fetchone()[0]
         # Odoo 18 scheduler: remaining work makes it run the job again at once (triggers created while
@@ -302,137 +338,191 @@ class ChatbotMessage(models.Model):
         return handled
 
     @api.model
-    def _chatbot_submit_due(self, pool, in_flight, window, interval, batch_size, deadline, testing):
-        """Start the calls of due messages that the limits allow.
+    def _chatbot_settle_interrupted(self, budget):
+        """Messages still marked in flight by a sending run that ended without recording their outcome
+        (crash, killed worker): the messenger may or may not have delivered them and Telegram/Viber have
+        no idempotency key, so they are not sent again by themselves; they are marked failed with the
+        reason, and a salesperson can press Retry.
 
-        :return: (dict ``count`` submitted / ``handled`` settled without a call, seconds until a chat
-            waiting for its interval is due or None, whether due messages were left for lack of slots)
+        :param float budget: seconds a sending run lasts (a run still going is never taken for a crash)
+        :return: number of messages settled
         """
-        if not testing:
-            # a fresh snapshot at each pass: messages queued by webhooks during this run are seen at once
-            # (their cron triggers are consumed by the scheduler when this run ends)
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        stale = fields.Datetime.now() - timedelta(seconds=budget + DEFAULT_TIMEOUT + IN_FLIGHT_GRACE)
+        interrupted = self.search([("direction", "=", "out"), ("state", "=", "queued"),
+                                   ("in_flight_since", "!=", False), ("in_flight_since", "<", stale)])
+        if interrupted:
+            interrupted.write({
+                "state": "failed", "in_flight_since": False, "attempts": 0,
+                "error": "The sending run stopped while this message was being sent: it may or may not have "
+                         "reached the customer, so it is not sent again automatically (press Retry to resend)."})
+            _logger.warning("Chatbot: %s messages interrupted in flight marked failed: %s",
+                            len(interrupted), interrupted.ids)
+        return len(interrupted)
+
+    @api.model
+    def _chatbot_select_due(self, in_flight, limits, batch_size, deadline):
+        """Prepare the calls of due messages that the limits allow and mark them in flight.
+
+        :param dict limits: ``window`` (bot id -> {message id: end of its place in the 1-second window,
+            inf while in flight}), ``paused`` (bot id -> end of its
+            flood wait), ``interval`` (seconds between two messages of a chat)
+        :return: (list of ``(message id, bot id, conversation id, job)`` to start after the commit, number
+            of messages settled without a call (cancelled, failed), seconds until a chat or bot waiting for
+            its interval is due or None, whether due messages were left for lack of slots)
+        """
         busy_conversations = {conversation_id for _m, _b, conversation_id in in_flight.values()}
         per_bot = collections.Counter(bot_id for _m, bot_id, _c in in_flight.values())
         if len(in_flight) >= SEND_POOL_SIZE:
-            return {"count": 0, "handled": 0}, None, True
-        self.flush_model(["direction", "state", "next_try", "conversation_id", "sent_epoch"])
+            return [], 0, None, True
+        self.env.flush_all()
         # per chat, only its oldest queued message is a candidate (keeps the order; a chat whose
-        # oldest message waits for a retry waits as a whole), with the time of its last send
+        # oldest message waits for a retry, or is in flight, waits as a whole), with its last send time
         self.env.cr.execute(SQL(
             """SELECT c.id, c.conversation_id, c.bot_id, c.last_sent
                  FROM (SELECT f.id, f.conversation_id, f.bot_id, f.next_try,
                               (SELECT coalesce(max(s.sent_epoch), 0) FROM chatbot_message s
                                 WHERE s.conversation_id = f.conversation_id AND s.direction = 'out'
                                   AND s.state = 'sent') AS last_sent
-                         FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, cv.bot_id, m.next_try
+                         FROM (SELECT DISTINCT ON (m.conversation_id) m.id, m.conversation_id, cv.bot_id, m.next_try,
+                                      m.in_flight_since
                                  FROM chatbot_message m
                                  JOIN chatbot_conversation cv ON cv.id = m.conversation_id
                                 WHERE m.direction = 'out' AND m.state = 'queued'
                                 ORDER BY m.conversation_id, m.id) f
-                        WHERE f.next_try <= %(now)s) c
+                        WHERE f.next_try <= %(now)s AND f.in_flight_since IS NULL) c
                 -- chats never answered first: the first answer is what keeps the customer
                 ORDER BY (c.last_sent = 0) DESC, c.next_try, c.id LIMIT %(limit)s""",
             now=fields.Datetime.now(), limit=batch_size))
-        counts = {"count": 0, "handled": 0}
-        next_wait = None
-        left = False
-        for message_id, conversation_id, bot_id, last_sent in self.env.cr.fetchall():
+        rows = self.env.cr.fetchall()
+        candidates = self.browse([row[0] for row in rows])  # read together (prefetch), not one by one
+        jobs, settled, next_wait, left = [], 0, None, False
+        now_db = fields.Datetime.now()
+        for message, (message_id, conversation_id, bot_id, last_sent) in zip(candidates, rows, strict=True):
             if conversation_id in busy_conversations:
                 continue
-            wait = last_sent + interval - time.time()
+            wait = last_sent + limits["interval"] - time.time()
+            if wait <= 0:
+                wait = limits["paused"].get(bot_id, 0) - time.monotonic()  # the bot's flood wait (429)
             if wait > 0:
                 next_wait = wait if next_wait is None else min(next_wait, wait)
                 continue
-            if len(in_flight) >= SEND_POOL_SIZE or per_bot[bot_id] >= PER_BOT_IN_FLIGHT:
+            if len(in_flight) + len(jobs) >= SEND_POOL_SIZE or per_bot[bot_id] >= PER_BOT_IN_FLIGHT:
                 left = True
                 continue
-            bot_window = window[bot_id]
+            # a call counts in its bot's window from its start until 1 s after it returned: whenever the
+            # messenger received it, no 1-second window there holds more than the limit
+            releases = limits["window"][bot_id]
             now = time.monotonic()
-            while bot_window and now - bot_window[0] > 1.0:
-                bot_window.popleft()
-            message = self.browse(message_id)
+            for expired in [key for key, release in releases.items() if release <= now]:
+                del releases[expired]
             limit = TELEGRAM_GLOBAL_PER_SECOND if message.channel == "telegram" else VIBER_GLOBAL_PER_SECOND
-            if len(bot_window) >= limit:
-                wait = 1.0 - (now - bot_window[0])
-                next_wait = wait if next_wait is None else min(next_wait, wait)
+            if len(releases) >= limit:
+                finished = [release for release in releases.values() if release != math.inf]
+                if finished:
+                    wait = min(finished) - now
+                    next_wait = wait if next_wait is None else min(next_wait, wait)
                 continue
             timeout = min(DEFAULT_TIMEOUT, max(0.1, deadline - time.monotonic()))
             try:
-                job = message._chatbot_prepare_send(timeout)
+                with self.env.cr.savepoint():
+                    job = message._chatbot_prepare_send(timeout)
+                    if job is not None:
+                        message.in_flight_since = now_db
+            except psycopg2.errors.SerializationFailure:
+                # changed by a webhook meanwhile (e.g. cancelled): seen again in the next snapshot
+                message.invalidate_recordset()
+                continue
             except Exception as error:  # noqa: BLE001 - config errors (missing token) are kept on the message
                 _logger.warning("Chatbot message %s could not be prepared: %s", message_id, error)
-                message.write({"state": "failed", "error": str(error)[:1000], "attempts": message.attempts + 1})
+                message.invalidate_recordset()
+                with self.env.cr.savepoint():
+                    message.write({"state": "failed", "error": str(error)[:1000], "attempts": message.attempts + 1})
                 job = None
             if job is None:  # cancelled / failed without a call
-                counts["handled"] += 1
-                if not testing:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                settled += 1
                 continue
-            bot_window.append(now)
-            in_flight[pool.submit(job)] = (message_id, bot_id, conversation_id)
+            releases[message_id] = math.inf  # until the call returns
+            jobs.append((message_id, bot_id, conversation_id, job))
             busy_conversations.add(conversation_id)
             per_bot[bot_id] += 1
-            counts["count"] += 1
-        return counts, next_wait, left
+        return jobs, settled, next_wait, left
 
     @api.model
-    def _chatbot_finish_send(self, message_id, future, testing):
-        """Record the outcome of one call (its own transaction), then the lead side.
+    def _chatbot_record_results(self, results, paused):
+        """Record the outcome of returned calls, each message in its own savepoint, in the current
+        transaction (the caller commits once for the batch).
 
-        :param future: the finished call, or None when it was still running at the deadline
-        :return: 1 (handled)
+        :param list results: ``((message id, bot id, conversation id), future or None, tries)``; None when
+            the call was still running at the deadline
+        :param dict paused: bot id -> end of its flood wait, extended by a 429's ``retry_after``
+        :return: (sent ``chatbot.message`` records, results to record again in the next transaction
+            because a webhook changed the message meanwhile)
         """
-        message = self.browse(message_id)
-        try:
-            if future is None:
-                outcome = message._chatbot_send_failed(TelegramApiError(
-                    "Still waiting for the messenger when the send budget ran out", code=0, retryable=True))
-            else:
-                try:
-                    external_id = future.result()
-                except (TelegramApiError, ViberApiError) as error:
-                    outcome = message._chatbot_send_failed(error)
-                except Exception as error:  # noqa: BLE001 - kept on the message
-                    _logger.warning("Chatbot message %s could not be sent: %r", message_id, error)
-                    message.write({"state": "failed", "error": repr(error)[:1000], "attempts": message.attempts + 1})
-                    outcome = "failed"
+        messages = self.browse([ids[0] for ids, _future, _tries in results])  # read together
+        sent = self.browse()
+        again = []
+        for message, (ids, future, tries) in zip(messages, results, strict=True):
+            try:
+                with self.env.cr.savepoint():
+                    outcome = message._chatbot_record_outcome(future, paused)
+            except psycopg2.errors.SerializationFailure:
+                message.invalidate_recordset()
+                if tries < 3:
+                    again.append((ids, future, tries + 1))
                 else:
-                    message._chatbot_mark_sent(external_id)
-                    outcome = "sent"
-            if not testing:
-                # the send is an external side effect: persist its outcome at once
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                self.env.invalidate_all()  # new snapshot: drop values read in the previous one
-        except psycopg2.errors.SerializationFailure:
-            self.env.cr.rollback()
-            self.env.invalidate_all()
-            _logger.info("Chatbot message %s: outcome not recorded (concurrent update), retried later", message_id)
-            return 1
-        if outcome == "sent":
-            self._chatbot_run_after_sent(message, testing)
-        return 1
+                    _logger.warning("Chatbot message %s: outcome not recorded (concurrent updates)", message.id)
+                continue
+            if outcome == "sent":
+                sent |= message
+        return sent, again
+
+    def _chatbot_record_outcome(self, future, paused):
+        """Write one call's outcome on the message.
+
+        :return: ``sent``, ``retry`` or ``failed``
+        """
+        self.ensure_one()
+        if future is None:
+            return self._chatbot_send_failed(TelegramApiError(
+                "Still waiting for the messenger when the send budget ran out", code=0, retryable=True))
+        try:
+            external_id = future.result()
+        except (TelegramApiError, ViberApiError) as error:
+            if getattr(error, "retry_after", 0):
+                bot_id = self.bot_id.id
+                paused[bot_id] = max(paused.get(bot_id, 0), time.monotonic() + error.retry_after)
+            return self._chatbot_send_failed(error)
+        except Exception as error:  # noqa: BLE001 - kept on the message
+            _logger.warning("Chatbot message %s could not be sent: %r", self.id, error)
+            self.write({"state": "failed", "error": repr(error)[:1000], "attempts": self.attempts + 1,
+                        "in_flight_since": False})
+            return "failed"
+        self._chatbot_mark_sent(external_id)
+        return "sent"
 
     @api.model
-    def _chatbot_run_after_sent(self, message, testing):
-        """Lead side of a sent message in its own transaction; on a conflict with a webhook
-        writing the same lead it is left for :meth:`_chatbot_catch_up_after_sent`."""
+    def _chatbot_run_after_sent(self, messages, testing):
+        """Lead side of sent messages (first-response metrics, chatter) in one transaction; on a conflict
+        with a webhook writing one of the leads it is left for :meth:`_chatbot_catch_up_after_sent`."""
+        messages = messages.filtered(lambda m: m.lead_id and m.kind != "callback" and not m.mail_message_id)
+        if not messages:
+            return
         try:
             if not testing:
-                message.lead_id._chatbot_lock(nowait=True)  # a webhook writing the lead: do it later
-            message._chatbot_after_sent()
+                messages.lead_id._chatbot_lock(nowait=True)  # a webhook writing a lead: do it later
+            messages._chatbot_after_sent()
             if not testing:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
             self.env.cr.rollback()
             self.env.invalidate_all()
-            _logger.info("Chatbot message %s: chatter/metrics postponed (concurrent update)", message.id)
+            _logger.info("Chatbot messages %s: chatter/metrics postponed (concurrent update)", messages.ids)
 
     @api.model
     def _chatbot_catch_up_after_sent(self, testing, limit=200):
         late = self.search([("direction", "=", "out"), ("state", "=", "sent"), ("kind", "!=", "callback"),
                             ("lead_id", "!=", False), ("mail_message_id", "=", False)], limit=limit)
-        for message in late:
+        for message in late:  # one by one: a lead still locked by a webhook only holds back its own message
             self._chatbot_run_after_sent(message, testing)
 
     def _chatbot_prepare_send(self, timeout):
@@ -480,6 +570,7 @@ class ChatbotMessage(models.Model):
         self.ensure_one()
         self.write({"state": "sent", "sent_date": fields.Datetime.now(), "sent_epoch": time.time(),
                     "external_id": external_id or self.external_id, "error": False, "attempts": self.attempts + 1,
+                    "in_flight_since": False,
                     "lead_id": (self.lead_id or self.conversation_id.lead_id).id or False})
 
     @api.model
@@ -496,12 +587,13 @@ class ChatbotMessage(models.Model):
         attempts = self.attempts + 1
         message = f"[{error.code}] {error.message}"[:1000]
         if error.retryable and attempts < MAX_ATTEMPTS:
-            delay = max(error.retry_after or 0, min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX))
-            self.write({"attempts": attempts, "error": message,
+            # a flood wait says exactly how long to wait (Telegram 429 retry_after); otherwise back off
+            delay = error.retry_after or min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
+            self.write({"attempts": attempts, "error": message, "in_flight_since": False,
                         "next_try": fields.Datetime.now() + timedelta(seconds=delay)})
             _logger.info("Chatbot message %s: retry %s in %ss (%s)", self.id, attempts, delay, message)
             return "retry"
-        self.write({"state": "failed", "attempts": attempts, "error": message})
+        self.write({"state": "failed", "attempts": attempts, "error": message, "in_flight_since": False})
         _logger.warning("Chatbot message %s failed permanently: %s", self.id, message)
         return "failed"
 

@@ -125,3 +125,58 @@ class TestChatbotInstant(ChatbotHttpCommon):
         Message._cron_send_outbound()
         self.assertEqual(progress.remaining, 1, "budget spent with a due message: run again")
         self.assertGreaterEqual(progress.done, 1)
+
+    def test_interrupted_send_is_not_sent_twice(self):
+        """Each call's message is marked in flight (committed) before the call starts: one still marked after a
+        crashed run may have reached the customer, so it is never re-sent by itself (failed with the reason,
+        Retry resends it); one marked by a run still going is left alone, and its chat waits behind it."""
+        Conversation = self.env["chatbot.conversation"]
+        crashed = Conversation._chatbot_get_or_create(self.tg_bot, "891001")._chatbot_queue(
+            "Було в дорозі", kind="notification")
+        crashed.in_flight_since = fields.Datetime.now() - timedelta(hours=1)
+        running_chat = Conversation._chatbot_get_or_create(self.tg_bot, "891002")
+        running = running_chat._chatbot_queue("Ще в дорозі", kind="notification")
+        running.in_flight_since = fields.Datetime.now()
+        later = running_chat._chatbot_queue("Наступне", kind="notification")
+        self.send_queue()
+        self.assertEqual(self.tg_fake.sent, [], "nothing sent twice, nothing overtakes a message in flight")
+        self.assertEqual(crashed.state, "failed")
+        self.assertIn("not sent again automatically", crashed.error)
+        self.assertEqual((running.state, later.state), ("queued", "queued"))
+        crashed.action_retry()
+        self.send_queue()
+        self.assertEqual([m["text"] for m in self.tg_fake.messages_to("891001")], ["Було в дорозі"])
+        self.assertEqual((crashed.state, crashed.in_flight_since), ("sent", False), "mark cleared with the outcome")
+
+    def test_bot_never_exceeds_its_per_second_limit(self):
+        """40 messages to 40 chats of one bot: the fake refuses the 31st message within any second (429), the
+        sender never gets there (a call holds its place in the window until 1 s after it returned)."""
+        self.tg_fake.global_flood_control = True
+        self.addCleanup(setattr, self.tg_fake, "global_flood_control", False)
+        self.tg_fake.latency = 0.02
+        messages = self.env["chatbot.message"]
+        for i in range(40):
+            conversation = self.env["chatbot.conversation"]._chatbot_get_or_create(self.tg_bot, str(892000 + i))
+            messages |= conversation._chatbot_queue("Ваше замовлення відправлено", kind="notification")
+        self.send_queue()
+        self.assertEqual(set(messages.mapped("state")), {"sent"}, messages.mapped("error"))
+        self.assertEqual(set(messages.mapped("attempts")), {1}, "no 429, no retry")
+        times = sorted(m["at"] for m in self.tg_fake.sent)
+        peak = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+        self.assertLessEqual(peak, 30)
+
+    def test_flood_wait_is_honoured_exactly(self):
+        """A 429 says how long to wait (retry_after): the message is due again then, not after the generic
+        backoff (10 s and more), and the cron is triggered for that time."""
+        message = self.env["chatbot.conversation"]._chatbot_get_or_create(self.tg_bot, "893001")._chatbot_queue(
+            "Привіт", kind="notification")
+        self.tg_fake.fail_next(Fault.too_many_requests(payload={
+            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 2",
+            "parameters": {"retry_after": 2}}))
+        self.send_queue()
+        self.assertEqual((message.state, message.attempts), ("queued", 1))
+        self.assertLessEqual(message.next_try, fields.Datetime.now() + timedelta(seconds=3))
+        time.sleep(2.1)
+        self.send_queue()
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(len(self.tg_fake.messages_to("893001")), 1)
