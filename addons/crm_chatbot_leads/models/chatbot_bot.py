@@ -198,6 +198,12 @@ class ChatbotBot(models.Model):
             return self.browse()
         return self.sudo().search([("route_token", "=", route_token), ("channel", "=", channel)], limit=1)
 
+    def _chatbot_company_lang(self):
+        """The shop's language (the company partner's): background texts for the staff are written in it,
+        whatever the language of the request or of the cron user. Customers get theirs
+        (``chatbot.conversation._chatbot_env_lang``)."""
+        return (self.company_id[:1] or self.env.company).partner_id.lang or self.env.lang
+
     def _chatbot_receive(self, external_id, kind, raw_body, parsed):
         """Store an authenticated update idempotently, then process it.
 
@@ -220,7 +226,8 @@ class ChatbotBot(models.Model):
         if not row:
             _logger.info("Chatbot %s: duplicate update %s ignored", self.id, external_id)
             return Update, None
-        update = Update.browse(row[0])
+        # what processing writes for the staff (lead activities, chatter, errors) is in the shop's language
+        update = Update.browse(row[0]).with_context(lang=self._chatbot_company_lang())
         self.env.cr.execute("SELECT coalesce(max(id), 0) FROM chatbot_message")
         last_message_id = self.env.cr.fetchone()[0]
         answer = update._process(parsed)

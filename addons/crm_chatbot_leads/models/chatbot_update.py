@@ -82,7 +82,7 @@ class ChatbotUpdate(models.Model):
         """Process failed updates again, each in its own savepoint; a success clears the error."""
         for update in self.filtered(lambda u: u.state == "error"):
             bot = update.bot_id
-            update = update.with_company(bot.company_id)
+            update = update.with_company(bot.company_id).with_context(lang=bot._chatbot_company_lang())
             try:
                 parsed = update._parse_payload()
             except ValueError as error:

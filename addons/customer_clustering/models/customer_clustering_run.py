@@ -186,8 +186,14 @@ class CustomerClusteringRun(models.Model):
         """Run at once in the current transaction (small shops, demo data); bad data ends in state 'failed'."""
         for run in self:
             run._check_parameters()
-            run._execute()
+            run._in_company_lang()._execute()
         return True
+
+    def _in_company_lang(self):
+        """Self in the shop's language (its company partner's): the run's messages, phases and report are
+        read later by the staff, so they are written in it, not in the cron user's nor the clicker's."""
+        lang = (self.company_id[:1] or self.env.company).partner_id.lang
+        return self.with_context(lang=lang) if lang and lang != self.env.context.get("lang") else self
 
     def action_reset(self):
         self.filtered(lambda r: r.state in ("failed", "queued")).write({"state": "draft", "progress": 0})
@@ -217,20 +223,21 @@ class CustomerClusteringRun(models.Model):
         """Run queued segmentations one by one, committing each phase so progress shows and locks are short."""
         runs = self.search([("state", "=", "queued")], order="id")
         for done, run in enumerate(runs):
-            run._execute(commit=True)
+            run._in_company_lang()._execute(commit=True)
             self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(runs) - done - 1)
 
     @api.model
     def _cron_run_segmentation(self):
         """Weekly: one run per company with the parameters of its last successful run (defaults otherwise)."""
         for company in self.env["res.company"].search([]):
+            Run = self.with_context(lang=company.partner_id.lang) if company.partner_id.lang else self
             last = self.search([("company_id", "=", company.id), ("state", "=", "done")], limit=1)
-            vals = {"company_id": company.id, "name": self.env._("Scheduled segmentation"),
+            vals = {"company_id": company.id, "name": Run.env._("Scheduled segmentation"),
                     "brand_attribute_id": self._default_brand_attribute().id}
             if last:
                 vals.update({name: value for name, value in last.copy_data()[0].items()
                              if name in self._parameter_fields()})
-            run = self.create(vals)
+            run = Run.create(vals)
             run._execute(commit=True)
 
     @api.model

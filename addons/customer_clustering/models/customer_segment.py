@@ -187,6 +187,8 @@ class CustomerSegment(models.Model):
             ])
 
     def action_create_mailing(self):
+        """A new mailing to the segment's list. The subject is left to the writer: a segment's name is an
+        internal description of customers ("Cheap, rare buyers"), never something to send them."""
         self.ensure_one()
         if not self.mailing_list_id:
             self.action_sync_mailing_list()
@@ -195,7 +197,6 @@ class CustomerSegment(models.Model):
             "res_model": "mailing.mailing",
             "view_mode": "form",
             "context": {
-                "default_subject": self.name,
                 "default_mailing_model_id": self.env["ir.model"]._get_id("mailing.list"),
                 "default_contact_list_ids": [(6, 0, self.mailing_list_id.ids)],
             },

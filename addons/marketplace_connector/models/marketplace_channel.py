@@ -193,10 +193,39 @@ class MarketplaceChannel(models.Model):
             self.env["marketplace.log"].sudo().create(entries)
             entries.clear()
 
+    # -- the shop's language for what is written in the background --------------------------
+    def _company_lang(self):
+        """The shop's language: its company partner's (what the staff reads), else the current one."""
+        return (self.company_id[:1] or self.env.company).partner_id.lang or self.env.lang
+
+    def _in_company_lang(self):
+        """Self with the shop's language in context. What a cron or a button writes for later reading
+        (last errors, order exceptions, chatter) is in the shop's language, never in the cron user's
+        (English) nor in the language of whoever clicked; the click's own answer stays in the clicker's."""
+        lang = self._company_lang()
+        return self.with_context(lang=lang) if lang and lang != self.env.context.get("lang") else self
+
+    def _error_words(self, error):
+        """A failed call in the shop's words, the technical detail kept below on its own line."""
+        self.ensure_one()
+        if not isinstance(error, MarketplaceError):
+            return str(error)
+        code = error.code or ""
+        if error.retryable or code.startswith("http_5"):
+            words = self.env._("No connection with %(channel)s; the next run tries again.", channel=self.name)
+        elif code == "auth":
+            words = self.env._("%(channel)s rejected the credentials: check the token or login of the channel.",
+                               channel=self.name)
+        else:
+            words = self.env._("%(channel)s refused the request.", channel=self.name)
+        return self.env._("%(words)s\nDetails: %(detail)s", words=words, detail=error.message)
+
     def _record_error(self, error):
-        message = error.message if isinstance(error, MarketplaceError) else str(error)
-        self.sudo().write({"last_error": message, "last_error_date": fields.Datetime.now()})
-        _logger.warning("Marketplace %s: %s", self.name, message)
+        channel = self._in_company_lang()
+        message = channel._error_words(error)
+        channel.sudo().write({"last_error": message, "last_error_date": fields.Datetime.now()})
+        _logger.warning("Marketplace %s: %s", self.name, error.message if isinstance(error, MarketplaceError)
+                        else error)
 
     def _user_error(self, error):
         return UserError(self.env._("%(channel)s: %(message)s", channel=self.name, message=error.message))
@@ -470,6 +499,7 @@ class MarketplaceChannel(models.Model):
         self.env["marketplace.stock.event"]._consume()
         self._commit_if_not_testing()
         for channel in self.search([]):
+            channel = channel._in_company_lang()
             try:
                 with self.env.cr.savepoint():
                     channel._push_dirty_offers()
@@ -484,6 +514,11 @@ class MarketplaceChannel(models.Model):
 
     # -- orders ------------------------------------------------------------------------------
     def _import_orders(self, commit_each=False):
+        """See ``_import_orders_now``; exceptions are written in the shop's language."""
+        self.ensure_one()
+        return self._in_company_lang()._import_orders_now(commit_each=commit_each)
+
+    def _import_orders_now(self, commit_each=False):
         """Fetch the orders changed since the cursor (minus an overlap) and import them idempotently.
 
         Each order is imported on its own: in a savepoint (or, in cron mode, its own committed transaction).
@@ -562,6 +597,7 @@ class MarketplaceChannel(models.Model):
     def _cron_import_orders(self):
         testing = getattr(threading.current_thread(), "testing", False)
         for channel in self.search([]):
+            channel = channel._in_company_lang()
             try:
                 channel._import_orders(commit_each=not testing)
             except (MarketplaceError, UserError) as error:

@@ -148,6 +148,7 @@ class MarketplaceChannel(models.Model):
     @api.model
     def _cron_import_bas_stock(self):
         for channel in self.search([("channel_type", "=", "bas")]):
+            channel = channel._in_company_lang()
             try:
                 channel.action_import_bas_stock()
             except UserError as error:

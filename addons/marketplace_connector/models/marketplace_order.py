@@ -325,6 +325,7 @@ class MarketplaceOrder(models.Model):
         meanwhile is never confirmed."""
         retried = self.filtered(lambda b: b.state == "exception" and not b.sale_order_id)
         for binding in retried:
+            binding = binding.with_context(lang=binding.channel_id._company_lang())  # stored for the staff
             if binding.marketplace_failed:
                 binding._apply_marketplace_failure()
                 continue
@@ -339,7 +340,7 @@ class MarketplaceOrder(models.Model):
                 binding._apply_marketplace_failure()
                 continue
             if data.parse_error:
-                binding.exception_message = self.env._(
+                binding.exception_message = binding.env._(
                     "The marketplace's data for this order cannot be read: %(error)s", error=data.parse_error)
                 continue
             binding._create_sale_order(data)

@@ -84,6 +84,7 @@ class MarketplaceOrderStatus(models.Model):
             if row.next_attempt and row.next_attempt > now:
                 blocked.add(row.binding_id.id)
                 continue
+            row = row.with_context(lang=row.binding_id.channel_id._company_lang())
             row._send()
             if row.state == "pending":
                 blocked.add(row.binding_id.id)

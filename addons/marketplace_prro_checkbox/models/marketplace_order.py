@@ -56,7 +56,8 @@ class MarketplaceOrder(models.Model):
                                limit=limit, order="id")
         done = 0
         for binding in bindings.filtered(lambda b: b._is_paid_online()):
-            if binding._prro_fiscalize_prepayment():
+            lang = binding.company_id.partner_id.lang  # chatter notes for the shop's staff, in its language
+            if (binding.with_context(lang=lang) if lang else binding)._prro_fiscalize_prepayment():
                 done += 1
             if not testing:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron: one order per transaction

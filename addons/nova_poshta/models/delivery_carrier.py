@@ -111,6 +111,12 @@ class DeliveryCarrier(models.Model):
 
         return NovaPoshtaApi(key, url=url, timeout=timeout, on_call=log_call)
 
+    def _nova_poshta_in_company_lang(self):
+        """Self in the shop's language (its company partner's, else the current company's): what a cron or
+        a button writes for the staff to read later is in it, not in the cron user's nor the clicker's."""
+        lang = (self.company_id[:1] or self.env.company).partner_id.lang
+        return self.with_context(lang=lang) if lang and lang != self.env.context.get("lang") else self
+
     def _nova_poshta_error_message(self, error):
         """Translated message for a NovaPoshtaError, naming the field to fix when known."""
         field = const.ERROR_FIELDS.get(error.code or "")

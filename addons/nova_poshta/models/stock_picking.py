@@ -335,13 +335,17 @@ class StockPicking(models.Model):
         pickings = self.search(self._nova_poshta_open_domain(),
                                order="nova_poshta_checked_at asc nulls first, id", limit=batch_size * batches)
         for carrier, group in pickings.grouped("carrier_id").items():
+            # errors, chatter notes and activities are written for the shop's staff: in the shop's language
+            carrier = carrier._nova_poshta_in_company_lang()
+            group = group.with_env(carrier.env)
             for start in range(0, len(group), batch_size):
                 batch = group[start:start + batch_size]
                 try:
                     rows = carrier._nova_poshta_api().tracking([
                         (p.nova_poshta_number, p._nova_poshta_tracking_phone()) for p in batch])
                 except (NovaPoshtaError, UserError) as error:
-                    reason = error.message if isinstance(error, NovaPoshtaError) else error.args[0]
+                    reason = carrier._nova_poshta_error_message(error) if isinstance(error, NovaPoshtaError) \
+                        else error.args[0]
                     _logger.warning("Nova Poshta tracking failed for %s pickings of carrier %s: %s",
                                     len(batch), carrier.id, reason)
                     batch.write({"nova_poshta_tracking_error": reason})

@@ -18,11 +18,15 @@ class StockPicking(models.Model):
             raise UserError(self.env._("Select transfers with a Nova Poshta waybill."))
         changed, failed = self.browse(), self.browse()
         for carrier, group in pickings.grouped("carrier_id").items():
+            # stored texts (error, chatter, activities) in the shop's language; the answer in the clicker's
+            carrier = carrier._nova_poshta_in_company_lang()
+            group = group.with_env(carrier.env)
             try:
                 rows = carrier._nova_poshta_api().tracking(
                     [(p.nova_poshta_number, p._nova_poshta_tracking_phone()) for p in group])
             except (NovaPoshtaError, UserError) as error:
-                reason = error.message if isinstance(error, NovaPoshtaError) else error.args[0]
+                reason = carrier._nova_poshta_error_message(error) if isinstance(error, NovaPoshtaError) \
+                    else error.args[0]
                 group.write({"nova_poshta_tracking_error": reason})
                 failed |= group
                 continue

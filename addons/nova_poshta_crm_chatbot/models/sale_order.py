@@ -56,9 +56,10 @@ class SaleOrder(models.Model):
         testing = getattr(threading.current_thread(), "testing", False)
         orders = self.search(self._np_rating_due_domain(), limit=limit, order="id")
         for order in orders:
+            lang = order.company_id.partner_id.lang  # the chatter note is for the shop's staff, in its language
             try:
                 with self.env.cr.savepoint():
-                    order._np_ask_rating()
+                    (order.with_context(lang=lang) if lang else order)._np_ask_rating()
             except Exception:  # one broken order must not block the batch; it is retried next run
                 _logger.exception("Rating request for %s failed", order.name)
             if not testing:

@@ -51,7 +51,8 @@ class StockPicking(models.Model):
         pickings = self.search([("nova_poshta_cod_received", "=", True), ("np_cod_receipt_id", "=", False),
                                 ("nova_poshta_cod_amount", ">", 0), ("sale_id", "!=", False)], limit=limit)
         for picking in pickings:
-            picking._np_fiscalize_cod()
+            lang = picking.company_id.partner_id.lang  # chatter notes for the shop's staff, in its language
+            (picking.with_context(lang=lang) if lang else picking)._np_fiscalize_cod()
             if not testing:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron: one picking per transaction
         return len(pickings)

@@ -256,6 +256,8 @@ class PrroCashRegister(models.Model):
         """Close shifts at the configured time and always before the 24-hour limit (Z report)."""
         testing = getattr(threading.current_thread(), "testing", False)
         for register in self.search([]):
+            lang = register.company_id.partner_id.lang  # the error is read by the shop's staff
+            register = register.with_context(lang=lang) if lang else register
             shift = register._prro_current_shift()
             if not shift or shift.state != "OPENED":
                 continue
@@ -268,7 +270,8 @@ class PrroCashRegister(models.Model):
                     register._prro_refresh_offline(api_client)
             except CheckboxError as error:
                 _logger.warning("PRRO register %s: shift not closed/refreshed: %s", register.id, error.message)
-                shift.error_message = error.message
+                shift.error_message = register.env._("The shift could not be closed or refreshed: %(detail)s",
+                                                     detail=error.message)
             if not testing:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the Z report exists in Checkbox now
 
