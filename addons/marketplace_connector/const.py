@@ -48,3 +48,29 @@ PROM_ALLOWED = {
 PROM_CANCEL_REASONS = ("not_available", "price_changed", "buyers_request", "not_enough_fields", "duplicate",
                        "invalid_phone_number", "less_than_minimal_price", "another")
 BAS_WAREHOUSE = "Основний"  # default BAS warehouse name whose stock is imported
+
+# Marketplace order status codes -> label shown to the owner (translated as selection labels: the field
+# marketplace.order.marketplace_status_label). Prom: API "status" values (contracts/prom.md, POST
+# /orders/set_status); Rozetka: apidoc "OrdersStatuses" ids (contracts/rozetka.md). A code missing here
+# (a Prom custom status, a Rozetka carrier state 62-90) is shown as the marketplace sent it.
+PROM_ORDER_STATUS_LABELS = {
+    "pending": "New", "received": "Accepted", "paid": "Paid", "delivered": "Completed",
+    "canceled": "Cancelled", "draft": "Draft",
+}
+ROZETKA_ORDER_STATUS_LABELS = {
+    1: "New order", 2: "Being packed, data confirmed", 3: "Handed to the carrier", 4: "On its way",
+    5: "Waiting at the pick-up point", 6: "Completed", 7: "Not processed by the seller within a day",
+    11: "Not collected", 12: "Refused on delivery", 13: "Cancelled by the administrator",
+    15: "Wrong waybill number", 16: "Out of stock or defective", 17: "Payment terms not accepted",
+    18: "Could not reach the buyer", 19: "Returned", 20: "Product does not match its description",
+    24: "Cancelled: delivery not suitable", 25: "Test order", 26: "Being processed by a manager",
+    27: "Needs completing", 28: "Wrong contact details", 29: "Price changed", 30: "Reservation expired",
+    31: "Cancelled: duplicate order", 33: "Delivery terms not suitable", 37: "Prepayment not accepted",
+    38: "Product not suitable", 40: "Buyer changed their mind", 42: "Out of stock", 43: "Defective",
+    44: "Cancelled: fake order", 45: "Cancelled by the buyer", 46: "Restored after a call",
+    47: "Call back planned", 49: "Repeated order", 50: "Buyer did not pay", 52: "New one-click order",
+    53: "Waiting for the buyer's confirmation", 55: "Waiting for the payment",
+    61: "Handover to the carrier planned",
+}
+ORDER_STATUS_SELECTION = [(f"prom_{code}", label) for code, label in PROM_ORDER_STATUS_LABELS.items()] + [
+    (f"rozetka_{code}", label) for code, label in ROZETKA_ORDER_STATUS_LABELS.items()]

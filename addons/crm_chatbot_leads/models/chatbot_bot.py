@@ -49,6 +49,8 @@ class ChatbotBot(models.Model):
     webhook_state = fields.Selection(
         [("none", "Not registered"), ("registered", "Registered"), ("error", "Error")],
         default="none", required=True, readonly=True, copy=False)
+    webhook_error = fields.Char(readonly=True, copy=False, groups="base.group_system",
+                                help="Why the messenger refused the last webhook registration or removal.")
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -135,8 +137,25 @@ class ChatbotBot(models.Model):
         return UserError(self.env._("%(bot)s: %(message)s (code %(code)s)",
                                     bot=self.name, message=error.message, code=error.code))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        bots = super().create(vals_list)
+        # default texts in every installed language, not frozen in the language of the admin who created
+        # the bot: each customer gets them in theirs
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        for bot, vals in zip(bots, vals_list, strict=True):
+            for fname in ("welcome_text", "confirmation_text"):
+                if fname not in vals:
+                    default = self._fields[fname].default
+                    bot.update_field_translations(fname, {lang: default(bot.with_context(lang=lang))
+                                                          for lang in langs})
+        return bots
+
     # -- buttons ----------------------------------------------------------------------
     def action_register_webhook(self):
+        """Register the webhook; answers in plain words (a refusal or no connection keeps the bot in state
+        Error with the detail under Webhook error, instead of an error dialog) and reloads the form."""
+        failures = []
         for bot in self:
             bot_sudo = bot.sudo()
             api = bot._chatbot_api()
@@ -144,16 +163,23 @@ class ChatbotBot(models.Model):
                 if bot.channel == "telegram":
                     secret = generate_secret_token()
                     api.set_webhook(bot_sudo.webhook_url, secret, allowed_updates=TELEGRAM_ALLOWED_UPDATES)
-                    bot_sudo.write({"webhook_secret": secret, "webhook_state": "registered"})
+                    bot_sudo.write({"webhook_secret": secret, "webhook_state": "registered", "webhook_error": False})
                 else:
                     api.set_webhook(bot_sudo.webhook_url, event_types=VIBER_EVENT_TYPES)
-                    bot_sudo.webhook_state = "registered"
+                    bot_sudo.write({"webhook_state": "registered", "webhook_error": False})
             except (TelegramApiError, ViberApiError) as error:
                 _logger.warning("Chatbot %s: webhook registration failed: %s", bot.id, error.message)
-                raise bot._chatbot_user_error(error) from error
-        return self._chatbot_notify(self.env._("Webhook registered."))
+                bot_sudo.write({"webhook_state": "error", "webhook_error": bot._chatbot_error_detail(error)})
+                failures.append(bot._chatbot_failure_words(error))
+        if failures:
+            return self._chatbot_click_answer("\n".join(failures), "warning")
+        return self._chatbot_click_answer(self.env._(
+            "Webhook registered: the messenger now sends the messages of %(bots)s here.",
+            bots=", ".join(self.mapped("name"))))
 
     def action_remove_webhook(self):
+        """Remove the webhook; answers in plain words and reloads the form (see action_register_webhook)."""
+        failures = []
         for bot in self:
             api = bot._chatbot_api()
             try:
@@ -162,9 +188,35 @@ class ChatbotBot(models.Model):
                 else:
                     api.set_webhook("")
             except (TelegramApiError, ViberApiError) as error:
-                raise bot._chatbot_user_error(error) from error
-            bot.sudo().write({"webhook_secret": False, "webhook_state": "none"})
-        return self._chatbot_notify(self.env._("Webhook removed."))
+                _logger.warning("Chatbot %s: webhook removal failed: %s", bot.id, error.message)
+                bot.sudo().webhook_error = bot._chatbot_error_detail(error)
+                failures.append(bot._chatbot_failure_words(error))
+                continue
+            bot.sudo().write({"webhook_secret": False, "webhook_state": "none", "webhook_error": False})
+        if failures:
+            return self._chatbot_click_answer("\n".join(failures), "warning")
+        return self._chatbot_click_answer(self.env._(
+            "Webhook removed: %(bots)s no longer receives messages.", bots=", ".join(self.mapped("name"))))
+
+    def _chatbot_error_detail(self, error):
+        return f"[{error.code}] {error.message}"[:500]
+
+    def _chatbot_failure_words(self, error):
+        """A failed messenger call in plain words; the technical detail is kept under Webhook error."""
+        self.ensure_one()
+        messenger = dict(self._fields["channel"]._description_selection(self.env)).get(self.channel, self.channel)
+        if error.retryable or not error.code:
+            return self.env._("No connection with %(messenger)s for %(bot)s — try again in a few minutes. The "
+                              "details are under Webhook error.", messenger=messenger, bot=self.name)
+        return self.env._("%(messenger)s refused the request for %(bot)s: check the token and the server's public "
+                          "address. The details are under Webhook error.", messenger=messenger, bot=self.name)
+
+    def _chatbot_click_answer(self, message, kind="success"):
+        """The answer to a button: a translated notification, then the form reloads to the new state."""
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": kind, "message": message, "sticky": kind != "success",
+            "title": self.name if len(self) == 1 else self.env._("Chatbots"),
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     def action_test_token(self):
         self.ensure_one()

@@ -28,7 +28,12 @@ class ChatbotUpdate(models.Model):
     bot_id = fields.Many2one("chatbot.bot", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one("res.company", required=True, index=True)
     external_id = fields.Char(string="Update ID", required=True, help="Telegram update_id / Viber message_token.")
-    kind = fields.Char()
+    # the update kinds the webhooks store (Telegram Update fields / Viber callback events), shown in words
+    kind = fields.Selection([
+        ("message", "Message"), ("edited_message", "Edited message"), ("callback_query", "Button pressed"),
+        ("my_chat_member", "Bot blocked or unblocked"), ("conversation_started", "Conversation started"),
+        ("subscribed", "Subscribed"), ("unsubscribed", "Unsubscribed"), ("failed", "Delivery failed"),
+    ])
     payload = fields.Text(string="Raw Update")
     state = fields.Selection(
         [("received", "Received"), ("done", "Processed"), ("ignored", "Ignored"), ("error", "Error")],

@@ -250,15 +250,35 @@ class MarketplaceChannel(models.Model):
                 "params": {"type": kind, "title": self.name, "message": message, "sticky": kind == "danger"}}
 
     def action_import_offers(self):
-        """Import the channel's existing offers and match them to products by SKU or barcode."""
+        """Import the channel's existing offers and match them to products by SKU or barcode; answers with
+        the counts and opens the offers (or, when the marketplace cannot be reached or refuses, says so in
+        plain words; the detail is kept under Last error)."""
         self.ensure_one()
         adapter = self._get_adapter()
         try:
             offers = adapter.list_offers()
         except MarketplaceError as error:
-            raise self._user_error(error) from error
+            self._record_error(error)  # not rolled back: no exception is raised
+            return self._click_answer(self._failure_words(error.message, retryable=error.retryable),
+                                      "warning", sticky=True)
         finally:
             self._flush_logs(adapter)
+        Offer = self.env["marketplace.offer"]
+        before = set(Offer.search([("channel_id", "=", self.id)]).mapped("external_id"))
+        result = self._import_offer_rows(offers)
+        rows = Offer.search([("channel_id", "=", self.id)])
+        mapped = rows.filtered("product_id")
+        message = self.env._(
+            "%(channel)s: %(count)s offers read, %(new)s new; %(mapped)s matched to products, %(unmatched)s "
+            "without a product.", channel=self.name, count=len(offers),
+            new=len({o.external_id for o in offers} - before), mapped=len(mapped), unmatched=len(rows - mapped))
+        answer = self._click_answer(message, "success" if rows == mapped else "warning")
+        answer["params"]["next"] = result
+        return answer
+
+    def _import_offer_rows(self, offers):
+        """Create or update the offer rows from the marketplace's offers; returns the offers list action."""
+        self.ensure_one()
         Offer = self.env["marketplace.offer"]
         existing = {o.external_id: o for o in Offer.search([("channel_id", "=", self.id)])}
         skus = {o.sku for o in offers if o.sku}

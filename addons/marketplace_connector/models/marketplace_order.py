@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize, mute_logger
 
+from .. import const
 from ..tools.phone import normalize_phone
 
 _logger = logging.getLogger(__name__)
@@ -37,7 +38,11 @@ class MarketplaceOrder(models.Model):
         ("unmapped", "Unmapped lines"), ("out_of_stock", "Out of stock"), ("error", "Error"),
     ])
     exception_message = fields.Text()
-    marketplace_status = fields.Char(readonly=True)
+    marketplace_status = fields.Char(string="Marketplace Status Code", readonly=True,
+                                     help="The status code as the marketplace sent it.")
+    marketplace_status_label = fields.Selection(
+        const.ORDER_STATUS_SELECTION, string="Marketplace Status", compute="_compute_marketplace_status_label",
+        store=True, help="The marketplace's status of the order, in words.")
     marketplace_failed = fields.Boolean(
         string="Unsuccessful at the Marketplace", readonly=True,
         help="The marketplace reports the order as cancelled or failed: it is never confirmed as a sale.")
@@ -86,6 +91,13 @@ class MarketplaceOrder(models.Model):
         ("channel_external_uniq", "unique(channel_id, external_id)",
          "This marketplace order was already imported for the channel."),
     ]
+
+    @api.depends("marketplace_status", "channel_type")
+    def _compute_marketplace_status_label(self):
+        keys = {key for key, _label in const.ORDER_STATUS_SELECTION}
+        for binding in self:
+            key = f"{binding.channel_type}_{binding.marketplace_status}"
+            binding.marketplace_status_label = key if key in keys else False
 
     @api.depends("channel_id.name", "external_id")
     def _compute_name(self):

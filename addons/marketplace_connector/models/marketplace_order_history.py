@@ -23,7 +23,7 @@ class MarketplaceOrder(models.Model):
     state = fields.Selection(tracking=True)
     exception_reason = fields.Selection(tracking=True)
     sale_order_id = fields.Many2one(tracking=True)
-    marketplace_status = fields.Char(tracking=True)
+    marketplace_status_label = fields.Selection(tracking=True)  # in words, not the raw code
     order_line_ids = fields.One2many(related="sale_order_id.order_line", string="Order Lines")
     marketplace_lines = fields.Html(compute="_compute_marketplace_lines", sanitize=False,
                                     string="Lines as Ordered",

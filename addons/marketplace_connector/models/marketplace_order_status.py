@@ -43,7 +43,16 @@ class MarketplaceOrderStatus(models.Model):
     next_attempt = fields.Datetime(default=fields.Datetime.now, index=True, readonly=True)
     last_error = fields.Char(readonly=True)
     sent_date = fields.Datetime(readonly=True)
-    marketplace_status = fields.Char(string="Status at the Marketplace", readonly=True)
+    marketplace_status = fields.Char(string="Status Code at the Marketplace", readonly=True)
+    marketplace_status_label = fields.Selection(
+        const.ORDER_STATUS_SELECTION, string="Status at the Marketplace", compute="_compute_marketplace_status_label")
+
+    @api.depends("marketplace_status", "binding_id.channel_type")
+    def _compute_marketplace_status_label(self):
+        keys = {key for key, _label in const.ORDER_STATUS_SELECTION}
+        for row in self:
+            key = f"{row.binding_id.channel_type}_{row.marketplace_status}"
+            row.marketplace_status_label = key if key in keys else False
 
     @api.model
     def _queue(self, bindings, event, ttn=None, reason=None):

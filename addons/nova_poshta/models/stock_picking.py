@@ -209,12 +209,14 @@ class StockPicking(models.Model):
                 done |= picking
             except UserError as error:
                 failed.append(f"{picking.name}: {error}")
-        message = self.env._("%(count)s Nova Poshta waybills created.", count=len(done))
+        message = self.env._("%(count)s Nova Poshta waybills created, %(failed)s not created.",
+                             count=len(done), failed=len(failed))
         if failed:
             message += "\n" + "\n".join(failed)
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"type": "warning" if failed else "success", "sticky": bool(failed),
-                           "title": self.env._("Nova Poshta"), "message": message}}
+                           "title": self.env._("Nova Poshta"), "message": message,
+                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     def action_nova_poshta_update_waybill(self):
         """Send the changed branch, cash on delivery, weight or seats to the existing waybill."""
@@ -270,11 +272,18 @@ class StockPicking(models.Model):
         if not pickings:
             raise UserError(self.env._("Select transfers with Nova Poshta waybills that are not in a scan sheet."))
         accepted, refused = self.browse(), []
+        unreachable = self.browse()
         for carrier, group in pickings.grouped("carrier_id").items():
             try:
                 sheet = carrier._nova_poshta_api().insert_scan_sheet(group.mapped("nova_poshta_document_ref"))
             except NovaPoshtaError as error:
-                raise UserError(carrier._nova_poshta_error_message(error)) from None
+                if not _nova_poshta_no_connection(error):
+                    raise UserError(carrier._nova_poshta_error_message(error)) from None
+                # no connection: answered in plain words, the detail kept (in the shop's language) on the pickings
+                lang_carrier = carrier._nova_poshta_in_company_lang()
+                group.write({"nova_poshta_scan_error": lang_carrier._nova_poshta_error_message(error)})
+                unreachable |= group
+                continue
             for picking in group:
                 ref = picking.nova_poshta_document_ref
                 if ref in sheet["rejected"] or ref not in sheet["accepted"]:
@@ -289,10 +298,16 @@ class StockPicking(models.Model):
                              numbers=", ".join(sorted(set(accepted.mapped("nova_poshta_registry_number")))) or "-")
         if refused:
             message += "\n" + self.env._("Refused by Nova Poshta:") + "\n" + "\n".join(refused)
+        if unreachable:
+            message += "\n" + self.env._(
+                "No connection with Nova Poshta for %(count)s waybills — try again in a few minutes. The details "
+                "are under NP Scan Sheet Error.", count=len(unreachable))
+        problem = bool(refused or unreachable)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"type": "warning" if refused else "success", "sticky": bool(refused),
+                "params": {"type": "warning" if problem else "success", "sticky": problem,
                            "title": self.env._("Nova Poshta"), "message": message,
-                           "accepted_ids": accepted.ids}}
+                           "accepted_ids": accepted.ids,
+                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     # -- tracking ------------------------------------------------------------------------
     @api.model
@@ -534,6 +549,12 @@ class StockPicking(models.Model):
         self.message_post(body=self.env._("Nova Poshta: the parcel comes back, return %(name)s created.",
                                           name=returned.name))
         return returned
+
+
+def _nova_poshta_no_connection(error):
+    """Nova Poshta could not be reached or did not answer (worth trying again), as opposed to a refusal."""
+    code = error.code or ""
+    return code in ("timeout", "network", "malformed") or code.startswith("http_5")
 
 
 class NovaPoshtaTracking(models.Model):
