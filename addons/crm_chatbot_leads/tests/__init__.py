@@ -3,3 +3,4 @@ from . import test_chatbot_telegram_webhook
 from . import test_chatbot_viber_webhook
 from . import test_chatbot_notifications
 from . import test_chatbot_reply
+from . import test_chatbot_languages

@@ -167,6 +167,10 @@ class TestSegmentation(ClusteringCommon):
         self.assertIn(newcomers[0].email, emails)
         action = zara.action_create_mailing()
         self.assertEqual(action["context"]["default_contact_list_ids"], [(6, 0, zara.mailing_list_id.ids)])
+        # issue 14: a segment's name describes customers for the staff; it is never a mail's subject
+        mailing = self.env["mailing.mailing"].with_context(**action["context"]).new({})
+        self.assertNotEqual(mailing.subject, zara.name)
+        self.assertFalse(mailing.subject)
 
     def test_button_queues_and_cron_runs_it(self):
         run = self.env["customer.clustering.run"].create({

@@ -210,7 +210,7 @@ class MarketplaceChannel(models.Model):
         self.ensure_one()
         if not isinstance(error, MarketplaceError):
             return str(error)
-        code = error.code or ""
+        code = str(error.code or "")  # Rozetka's codes are numbers
         if error.retryable or code.startswith("http_5"):
             words = self.env._("No connection with %(channel)s; the next run tries again.", channel=self.name)
         elif code == "auth":

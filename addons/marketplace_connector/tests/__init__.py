@@ -12,3 +12,4 @@ from . import test_marketplace_prices
 from . import test_marketplace_cancel
 from . import test_marketplace_click_answers
 from . import test_marketplace_order_history
+from . import test_marketplace_languages

@@ -23,9 +23,12 @@ class TestMarketplaceSync(MarketplaceCommon):
         self.assertEqual(result["params"]["type"], "danger")
         self.assertIn("token", self.prom_channel.last_error)
         self.assertEqual(self.prom_channel.log_ids.filtered("error").status_code, 401)
+        # issue 14: a refusal is answered in plain words (no error dialog) and kept under Last error
         self.rozetka_channel.password = "wrong"
-        with self.assertRaises(UserError):
-            self.rozetka_channel.action_import_offers()
+        params = self.rozetka_channel.action_import_offers()["params"]
+        self.assertEqual(params["type"], "warning")
+        self.assertIn("refused the request", params["message"])
+        self.assertIn("Rozetka login failed", self.rozetka_channel.last_error)
 
     def test_offer_import_matches_by_sku_and_lists_unmatched(self):
         self._import_offers()

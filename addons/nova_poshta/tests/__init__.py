@@ -6,3 +6,4 @@ from . import test_nova_poshta_destination
 from . import test_nova_poshta_failures
 from . import test_nova_poshta_beyond
 from . import test_nova_poshta_tracking_button
+from . import test_nova_poshta_languages
