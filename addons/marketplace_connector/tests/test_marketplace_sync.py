@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from tests.fakes.base import Fault

@@ -88,7 +88,8 @@ class PrroReconciliation(models.TransientModel):
     def _cron_reconcile(self):
         """Daily: queue the receipts missing for yesterday's fiscal payments (never twice: receipt keys)."""
         for company in self.env["prro.cash.register"].search([]).company_id:
-            wizard = self.with_context(lang=company.partner_id.lang or self.env.lang).create({"company_id": company.id, "date": fields.Date.subtract(fields.Date.today(), days=1)})
+            shop = self.with_context(lang=company.partner_id.lang or self.env.lang)  # texts for the staff
+            wizard = shop.create({"company_id": company.id, "date": fields.Date.subtract(fields.Date.today(), days=1)})
             wizard.action_check()
             missing = wizard.line_ids.filtered(lambda ln: ln.kind == "missing" and not ln.receipt_id)
             missing.move_id.action_prro_fiscalize()
