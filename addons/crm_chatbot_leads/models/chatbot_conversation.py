@@ -569,7 +569,9 @@ class ChatbotConversation(models.Model):
         self._chatbot_log_inbound(body, update)
         lead = self.lead_id if self.lead_id.active else self.env["crm.lead"]
         if not lead:
-            lead, _created = self.env["crm.lead"]._chatbot_intake(self, _("The customer asked for a manager."))
+            # the lead's text is for the staff: in the shop's language (the processing's), not the customer's
+            lead, _created = self.env["crm.lead"]._chatbot_intake(
+                self, self.env._("The customer asked for a manager."))
         self._chatbot_start_handoff()
         self._chatbot_queue(_("A manager will answer you here shortly."), lead=lead)
 

@@ -39,6 +39,17 @@ class TestChatbotShopLanguage(ChatbotHttpCommon):
         activity = lead.activity_ids.filtered(lambda a: a.user_id == self.salesman)
         self.assertEqual(activity.summary, "Новий запит з Telegram: дайте відповідь клієнту")
 
+    def test_two_audiences_two_languages(self):
+        """An English-speaking customer asks for a manager: the customer reads English, the staff Ukrainian."""
+        chat = 778002
+        update = text_update(chat, "/operator")
+        update["message"]["from"]["language_code"] = "en"
+        self.post_tg(update)
+        conversation = self.conversation(self.tg_bot, chat)
+        self.assertIn("Клієнт попросив менеджера.", conversation.lead_id.description)
+        self.send_queue()
+        self.assertIn("A manager will answer you here shortly.", self.tg_fake.messages_to(chat)[-1]["text"])
+
 
 @tagged("post_install", "-at_install")
 class TestChatbotClickAnswers(TransactionCase):
