@@ -74,3 +74,8 @@ ROZETKA_ORDER_STATUS_LABELS = {
 }
 ORDER_STATUS_SELECTION = [(f"prom_{code}", label) for code, label in PROM_ORDER_STATUS_LABELS.items()] + [
     (f"rozetka_{code}", label) for code, label in ROZETKA_ORDER_STATUS_LABELS.items()]
+# Prom delivery_provider_data.provider codes -> carrier name shown on the order (Rozetka sends the name itself)
+DELIVERY_PROVIDER_LABELS = {
+    "nova_poshta": "Nova Poshta", "ukrposhta": "Ukrposhta", "meest": "Meest", "justin": "Justin",
+    "mist_express": "Meest Express", "delivery_auto": "Delivery Auto",
+}

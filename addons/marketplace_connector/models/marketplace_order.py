@@ -55,7 +55,9 @@ class MarketplaceOrder(models.Model):
     city = fields.Char()
     np_branch = fields.Char(string="Nova Poshta Branch")
     delivery_address = fields.Char()
-    delivery_provider = fields.Char(readonly=True)
+    delivery_provider = fields.Char(readonly=True, help="The carrier as the marketplace names it (Prom: a code).")
+    delivery_provider_label = fields.Selection(
+        list(const.DELIVERY_PROVIDER_LABELS.items()), string="Carrier", compute="_compute_delivery_provider_label")
     payment_type = fields.Char()
     paid_online = fields.Boolean(
         readonly=True, help="The buyer paid through the marketplace (card / marketplace payment), not on delivery.")
@@ -98,6 +100,12 @@ class MarketplaceOrder(models.Model):
         for binding in self:
             key = f"{binding.channel_type}_{binding.marketplace_status}"
             binding.marketplace_status_label = key if key in keys else False
+
+    @api.depends("delivery_provider")
+    def _compute_delivery_provider_label(self):
+        for binding in self:
+            code = binding.delivery_provider
+            binding.delivery_provider_label = code if code in const.DELIVERY_PROVIDER_LABELS else False
 
     @api.depends("channel_id.name", "external_id")
     def _compute_name(self):

@@ -65,6 +65,10 @@ class TestMarketplaceLanguages(MarketplaceCommon):
             lang="uk_UA").env))
         self.assertEqual(labels[prom.marketplace_status_label], "Прийнято")
         self.assertEqual(labels[rozetka.marketplace_status_label], "Опрацьовується менеджером")
+        self.assertEqual(prom.delivery_provider, "nova_poshta")
+        carriers = dict(prom._fields["delivery_provider_label"]._description_selection(prom.with_context(
+            lang="uk_UA").env))
+        self.assertEqual(carriers[prom.delivery_provider_label], "Нова пошта")
         # an unknown code (a shop's own Prom status) has no label: the form shows the code itself
         prom.marketplace_status = "custom_42"
         self.assertFalse(prom.marketplace_status_label)
