@@ -14,6 +14,7 @@
         "security/crm_chatbot_leads_security.xml",
         "data/ir_cron_data.xml",
         "data/utm_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/chatbot_reply_views.xml",
         "views/chatbot_bot_views.xml",
         "views/chatbot_conversation_views.xml",

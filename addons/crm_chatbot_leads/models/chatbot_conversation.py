@@ -568,7 +568,9 @@ class ChatbotConversation(models.Model):
         _ = self._chatbot_env_lang().env._
         self._chatbot_log_inbound(body, update)
         lead = self.lead_id if self.lead_id.active else self.env["crm.lead"]
-        if not lead:
+        if lead:
+            lead._chatbot_notify_salesperson(follow_up=True)
+        else:
             # the lead's text is for the staff: in the shop's language (the processing's), not the customer's
             lead, _created = self.env["crm.lead"]._chatbot_intake(
                 self, self.env._("The customer asked for a manager."))

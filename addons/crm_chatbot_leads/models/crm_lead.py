@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, plaintext2html
 
+CHATBOT_ANSWER_ACTIVITY = "crm_chatbot_leads.activity_type_chatbot_answer"
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -124,6 +126,7 @@ class CrmLead(models.Model):
             lead._chatbot_lock()
             lead.description = (lead.description or Markup()) + plaintext2html(text or "")
             created = False
+            lead._chatbot_notify_salesperson(follow_up=True)
         else:
             # one notification for the salesperson: the activity below (not also the assignment mail)
             lead = self.with_context(mail_create_nosubscribe=True, mail_create_nolog=True,
@@ -144,16 +147,48 @@ class CrmLead(models.Model):
         pending.sorted("id")._chatbot_post_on_lead()
         return lead, created
 
-    def _chatbot_notify_salesperson(self):
+    def _chatbot_notify_salesperson(self, follow_up=False):
+        """An "Answer the customer" activity for the lead's salesperson (else the team leader), unless one
+        is already open for the lead; the salesperson's reply marks it done (:meth:`_chatbot_mark_answered`).
+
+        :param bool follow_up: the customer wrote again on an existing lead (else a new request)
+        """
+        activity_type = self.env.ref(CHATBOT_ANSWER_ACTIVITY, raise_if_not_found=False)
+        if not activity_type:
+            return
         labels = dict(self._fields["chatbot_channel"]._description_selection(self.env))
+        open_leads = set(self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "crm.lead"), ("res_id", "in", self.ids),
+            ("activity_type_id", "=", activity_type.id)]).mapped("res_id"))
         for lead in self:
             user = lead.user_id or lead.team_id.user_id
-            if user:
-                lead.activity_schedule(
-                    "mail.mail_activity_data_todo", user_id=user.id,
-                    summary=self.env._("New %(channel)s request: answer the customer", channel=labels.get(
-                        lead.chatbot_channel, lead.chatbot_channel)),
-                    note=lead.description)
+            if not user or lead.id in open_leads:
+                continue
+            channel = labels.get(lead.chatbot_channel, lead.chatbot_channel)
+            if follow_up:
+                summary = self.env._("%(channel)s: the customer wrote again, answer them", channel=channel)
+            else:
+                summary = self.env._("New %(channel)s request: answer the customer", channel=channel)
+            # a follow-up already reaches the salesperson's inbox (the chatter note): no second notification
+            lead.with_context(mail_activity_quick_update=follow_up).activity_schedule(
+                activity_type_id=activity_type.id, user_id=user.id, summary=summary, note=lead.description)
+
+    def _chatbot_mark_answered(self):
+        """The salesperson answered the customer (reply queued from the dialog): the leads' open "Answer the
+        customer" activities are marked done, in the chatter as done by the replying user.
+
+        The caller checked that the user may write the lead; the activity may be assigned to someone else
+        (the team leader), so only this close runs as superuser, on these leads' activities of this type.
+        """
+        activity_type = self.env.ref(CHATBOT_ANSWER_ACTIVITY, raise_if_not_found=False)
+        if not activity_type or not self:
+            return self.env["mail.activity"]
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "crm.lead"), ("res_id", "in", self.ids),
+            ("activity_type_id", "=", activity_type.id)])
+        if activities:
+            activities.action_feedback(feedback=self.env._("Answered in the messenger"))
+        return activities
 
     def _chatbot_register_response(self, message):
         """Record the first answer sent after the customer's first message: a salesperson's answer

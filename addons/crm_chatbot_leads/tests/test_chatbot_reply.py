@@ -90,3 +90,72 @@ class TestChatbotReply(ChatbotHttpCommon):
         with self.assertRaises(UserError):
             self._reply(conversation, "Ще одне").action_send()
         self.assertEqual(len(conversation.message_ids.filtered(lambda m: m.author_id)), 1)
+
+    def _open_answer_activities(self, lead):
+        return self.env["mail.activity"].search([
+            ("res_model", "=", "crm.lead"), ("res_id", "=", lead.id),
+            ("activity_type_id", "=", self.env.ref("crm_chatbot_leads.activity_type_chatbot_answer").id)])
+
+    def test_reply_marks_the_answer_activity_done(self):
+        """Customer writes -> one "Answer the customer" activity for the salesperson (not one per message); the
+        reply from the dialog marks it done (gone from the open activities, in the chatter as done by the
+        salesperson); the customer's next message opens a new one. The reply waiting / failed shows on the lead."""
+        chat = 889010
+        answer_type = self.env.ref("crm_chatbot_leads.activity_type_chatbot_answer")
+        self.post_tg(contact_update(chat, "380670001133"))
+        self.post_tg(text_update(chat, "Чи є шафа-купе на 2 метри?"))
+        self.post_tg(text_update(chat, "І яка ціна доставки?"))
+        self.send_queue()
+        lead = self.conversation(self.tg_bot, chat).lead_id
+        activity = self._open_answer_activities(lead)
+        self.assertEqual(len(activity), 1, "one open activity however many messages")
+        self.assertEqual((activity.user_id, activity.activity_type_id.name), (self.salesman, "Answer the customer"))
+        self.assertIn(activity, self.env["mail.activity"].with_user(self.salesman).search(
+            [("user_id", "=", self.salesman.id)]), "in the salesperson's own activities")
+        # the messenger is down when the salesperson answers: the activity is done all the same (answered)
+        self.tg_fake.fail_next(Fault.server_error(
+            502, '{"ok":false,"error_code":502,"description":"Bad Gateway"}'), times=1)
+        self._reply(lead, "Так, є. Доставка 150 грн.").action_send()
+        self.assertFalse(self._open_answer_activities(lead), "gone from the open activities")
+        done = lead.message_ids.filtered(lambda m: m.mail_activity_type_id == answer_type)
+        self.assertEqual(done.author_id, self.salesman.partner_id)
+        self.assertIn("Answered in the messenger", done.body)
+        # the reply itself shows on the lead: waiting for a retry, then failed (the customer blocked the bot)
+        self.send_queue()
+        reply = lead.chatbot_message_ids.filtered(lambda m: m.author_id)
+        self.assertEqual(reply.state, "queued")
+        self.assertIn("502", reply.error)
+        reply.next_try = fields.Datetime.now() - timedelta(seconds=1)
+        self.tg_fake.blocked_chats.add(chat)
+        self.addCleanup(self.tg_fake.blocked_chats.discard, chat)
+        self.send_queue()
+        self.assertEqual(reply.state, "failed")
+        self.assertIn("403", reply.error)
+        self.tg_fake.blocked_chats.discard(chat)
+        # the customer writes again (the salesperson is handling the chat): a new activity to answer
+        self.post_tg(text_update(chat, "Коли зможете привезти?"))
+        self.assertEqual(len(self._open_answer_activities(lead)), 1)
+
+    def test_reply_closes_an_activity_assigned_to_the_team_leader(self):
+        """The activity may be the team leader's (lead without salesperson): the salesperson who may edit the lead
+        and answers closes it, as themselves; a user who cannot reply closes nothing."""
+        chat = 889011
+        self.post_tg(text_update(chat, "Потрібен стіл"))
+        self.send_queue()
+        lead = self.conversation(self.tg_bot, chat).lead_id
+        leader = self.env["res.users"].create({
+            "name": "Leader Ivan", "login": "cb_leader", "email": "leader@example.com",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman_all_leads").id])]})
+        lead.user_id = False
+        self._open_answer_activities(lead).user_id = leader
+        stranger = self.env["res.users"].create({
+            "name": "Stranger", "login": "cb_stranger", "email": "stranger@example.com",
+            "groups_id": [(6, 0, [self.env.ref("base.group_user").id])]})
+        with self.assertRaises(AccessError):
+            self.env["chatbot.reply"].with_user(stranger).create(
+                {"conversation_id": lead.chatbot_conversation_id.id, "lead_id": lead.id, "body": "Hi"}).action_send()
+        self.assertEqual(self._open_answer_activities(lead).user_id, leader)
+        self._reply(lead, "Є, надішлю фото.").action_send()
+        self.assertFalse(self._open_answer_activities(lead))
+        done = lead.message_ids.filtered(lambda m: m.mail_activity_type_id.name == "Answer the customer")
+        self.assertEqual(done.author_id, self.salesman.partner_id)

@@ -99,6 +99,10 @@ class ChatbotReply(models.TransientModel):
                                         lead=wizard.lead_id.sudo() or None, author=self.env.user,
                                         attachment=attachment)
             conversation._chatbot_start_handoff(self.env.user)
+            # the lead's "Answer the customer" activity is done, if this user may edit the lead
+            lead = wizard.lead_id or wizard.conversation_id.lead_id
+            if lead and lead.has_access("write"):
+                lead._chatbot_mark_answered()
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "success", "title": self.env._("Reply queued"),
             "message": self.env._("The bot sends your answer now and tries again if the messenger is down; "
