@@ -1,10 +1,26 @@
 """Nova Poshta API 2.0 constants: endpoints, enums, error and status tables."""
 
 API_URL = "https://api.novaposhta.ua/v2.0/json/"
-# Nova Poshta has no public sandbox: test mode uses the same endpoint (with a test account's key) unless
-# `nova_poshta.api_url` (all modes) or `nova_poshta.test_api_url` (test mode only) point elsewhere.
-API_URLS = {"prod": API_URL, "test": API_URL}
 PRINT_URL = "https://my.novaposhta.ua"
+TRACKING_URL = "https://novaposhta.ua/tracking/?cargo_number="
+# The carrier's test / production switch (`prod_environment`) picks every endpoint: the JSON API, the print
+# service (labels, A4 waybills) and the public tracking page. Nova Poshta has no public sandbox, so both
+# modes default to the real hosts (test mode with a test account's key); each mode can be pointed elsewhere
+# with its own ir.config_parameter (ENDPOINT_PARAMS), so a staging or fake URL set for test mode never
+# reaches a carrier in production. The legacy `nova_poshta.api_url` / `nova_poshta.print_url` keys are read
+# in test mode only.
+ENDPOINTS = {
+    "api": {"prod": API_URL, "test": API_URL},
+    "print": {"prod": PRINT_URL, "test": PRINT_URL},
+    "tracking": {"prod": TRACKING_URL, "test": TRACKING_URL},
+}
+ENDPOINT_PARAMS = {
+    "api": {"prod": ("nova_poshta.prod_api_url",), "test": ("nova_poshta.test_api_url", "nova_poshta.api_url")},
+    "print": {"prod": ("nova_poshta.prod_print_url",),
+              "test": ("nova_poshta.test_print_url", "nova_poshta.print_url")},
+    "tracking": {"prod": ("nova_poshta.prod_tracking_url",), "test": ("nova_poshta.test_tracking_url",)},
+}
+API_URLS = ENDPOINTS["api"]
 DEFAULT_TIMEOUT = 30
 DIRECTORY_PAGE_SIZE = 500
 TRACKING_BATCH_SIZE = 100
@@ -78,3 +94,13 @@ TRACKING_MAX_DAYS = 90
 DOCUMENT_LIST_PAGE_SIZE = 100
 DOCUMENT_LIST_MAX_PAGES = 10
 SHOP_TZ = "Europe/Kyiv"
+
+# Waybills are created after the delivery is validated (outbox on the picking, cron "create waybills"):
+# a batch per run, each picking in its own transaction; network failures are retried after these delays
+# (minutes, the last one repeats) up to WAYBILL_MAX_TRIES; a refusal by Nova Poshta waits for "Retry now".
+WAYBILL_BATCH = 50
+WAYBILL_RETRY_MINUTES = (1, 2, 5, 15, 30, 60)
+WAYBILL_MAX_TRIES = 24
+# a picking stays "creating" at most this long: a worker that died mid-call is taken over after it (the
+# retry looks the waybill up first, so a waybill Nova Poshta already made is never made twice)
+WAYBILL_LEASE_SECONDS = 600

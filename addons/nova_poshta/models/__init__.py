@@ -6,3 +6,4 @@ from . import res_partner
 from . import sale_order
 from . import stock_picking
 from . import stock_picking_tracking
+from . import stock_picking_waybill

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import const
+from ..exceptions import NovaPoshtaUserError
 from ..tools.nova_poshta_api import NovaPoshtaApi, NovaPoshtaError, normalize_phone
 
 _logger = logging.getLogger(__name__)
@@ -99,9 +100,7 @@ class DeliveryCarrier(models.Model):
         if not key:
             raise UserError(self.env._("Nova Poshta: set the API key on the carrier %(name)s.", name=self.name))
         params = self.env["ir.config_parameter"].sudo()
-        url = params.get_param("nova_poshta.api_url") or (
-            const.API_URLS["prod"] if self.prod_environment
-            else params.get_param("nova_poshta.test_api_url") or const.API_URLS["test"])
+        url = self._nova_poshta_endpoint("api")
         timeout = float(params.get_param("nova_poshta.timeout") or const.DEFAULT_TIMEOUT)
         carrier = self
 
@@ -117,6 +116,21 @@ class DeliveryCarrier(models.Model):
         lang = (self.company_id[:1] or self.env.company).partner_id.lang
         return self.with_context(lang=lang) if lang and lang != self.env.context.get("lang") else self
 
+    def _nova_poshta_endpoint(self, kind):
+        """URL of the `kind` endpoint ('api', 'print', 'tracking') for this carrier's test / production mode.
+
+        Each mode reads only its own parameters (const.ENDPOINT_PARAMS), so the switch really switches every
+        endpoint and a test-mode URL never serves a carrier in production.
+        """
+        self.ensure_one()
+        mode = "prod" if self.prod_environment else "test"
+        params = self.env["ir.config_parameter"].sudo()
+        for key in const.ENDPOINT_PARAMS[kind][mode]:
+            url = params.get_param(key)
+            if url:
+                return url
+        return const.ENDPOINTS[kind][mode]
+
     def _nova_poshta_error_message(self, error):
         """Translated message for a NovaPoshtaError, naming the field to fix when known."""
         field = const.ERROR_FIELDS.get(error.code or "")
@@ -128,8 +142,16 @@ class DeliveryCarrier(models.Model):
         if error.code == "timeout":
             return self.env._("Nova Poshta did not answer in time. Nothing was lost: try again in a minute.")
         if error.code in ("network", "malformed") or (error.code or "").startswith("http_"):
+            # plain words; the technical detail (with the host) stays in the server log
+            if error.code == "network":
+                detail = self.env._("no connection")
+            elif error.code == "malformed":
+                detail = self.env._("unreadable answer")
+            else:
+                detail = f"HTTP {error.code[5:]}"
+            _logger.warning("Nova Poshta unreachable: %s", error.message)
             return self.env._("Nova Poshta is unreachable right now (%(detail)s). Try again later.",
-                              detail=error.message)
+                              detail=detail)
         if field:
             return self.env._("Nova Poshta: %(message)s (%(hint)s).", message=error.message, hint=messages[field])
         return self.env._("Nova Poshta: %(message)s", message=error.message)
@@ -302,9 +324,9 @@ class DeliveryCarrier(models.Model):
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(SQL("SELECT id FROM stock_picking WHERE id = %s FOR UPDATE NOWAIT", picking.id))
         except psycopg2.errors.LockNotAvailable as error:
-            raise UserError(self.env._(
+            raise NovaPoshtaUserError(self.env._(
                 "Nova Poshta: the waybill for %(picking)s is already being processed. Wait a moment and reload.",
-                picking=picking.name)) from error
+                picking=picking.name), retryable=True) from error
         picking.invalidate_recordset()
 
     def _nova_poshta_check_picking(self, picking):
@@ -480,7 +502,7 @@ class DeliveryCarrier(models.Model):
                         raise
                     document = self._nova_poshta_save_document(api, picking, phone, weight)
         except NovaPoshtaError as error:
-            raise UserError(self._nova_poshta_error_message(error)) from None
+            raise NovaPoshtaUserError(self._nova_poshta_error_message(error), retryable=error.retryable) from None
         cost = float(document.get("CostOnSite") or 0)
         estimated = document.get("EstimatedDeliveryDate")
         picking.write({
@@ -494,6 +516,8 @@ class DeliveryCarrier(models.Model):
                 "-".join(reversed(estimated.split(".")))),
             "nova_poshta_state": "created",
             "nova_poshta_status_code": "1",
+            "nova_poshta_waybill_state": "done", "nova_poshta_waybill_error": False,
+            "nova_poshta_waybill_next_try": False,
         })
         # the order's other parcels now share what is left to collect
         (picking._nova_poshta_cod_parcels() - picking)._nova_poshta_refresh_cod()
@@ -636,6 +660,8 @@ class DeliveryCarrier(models.Model):
                 "nova_poshta_phone": normalize_phone(document.get("RecipientsPhone")) or picking.nova_poshta_phone,
                 "nova_poshta_waybill_date": fields.Datetime.now(), "nova_poshta_state": "created",
                 "nova_poshta_status_code": "1", "nova_poshta_cod_manual": True,
+                "nova_poshta_waybill_state": "done", "nova_poshta_waybill_error": False,
+                "nova_poshta_waybill_next_try": False,
             })
             picking.message_post(body=self.env._("Nova Poshta waybill %(number)s imported from the cabinet.",
                                                  number=document["IntDocNumber"]))
@@ -663,7 +689,7 @@ class DeliveryCarrier(models.Model):
 
     # -- tracking link, cancel ----------------------------------------------------------
     def nova_poshta_get_tracking_link(self, picking):
-        return f"https://novaposhta.ua/tracking/?cargo_number={picking.carrier_tracking_ref or ''}"
+        return f"{self._nova_poshta_endpoint('tracking')}{picking.carrier_tracking_ref or ''}"
 
     def nova_poshta_cancel_shipment(self, pickings):
         for picking in pickings.filtered("nova_poshta_document_ref"):
@@ -678,4 +704,6 @@ class DeliveryCarrier(models.Model):
                 "nova_poshta_document_ref": False, "nova_poshta_number": False, "nova_poshta_state": "deleted",
                 "nova_poshta_client_ref": False, "carrier_tracking_ref": False, "nova_poshta_waybill_date": False,
                 "nova_poshta_registry_number": False, "nova_poshta_scan_error": False,
+                "nova_poshta_waybill_state": False, "nova_poshta_waybill_error": False,
+                "nova_poshta_waybill_next_try": False,
             })

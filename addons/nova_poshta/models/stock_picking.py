@@ -196,28 +196,6 @@ class StockPicking(models.Model):
             picking.nova_poshta_currency_id = uah or picking.company_id.currency_id
 
     # -- user actions -----------------------------------------------------------------
-    def action_nova_poshta_create_waybills(self):
-        """Batch action: create the missing waybills; one failing picking does not stop the others."""
-        pickings = self.filtered(lambda p: p.is_nova_poshta and not p.nova_poshta_document_ref)
-        if not pickings:
-            raise UserError(self.env._("None of the selected transfers needs a Nova Poshta waybill."))
-        done, failed = self.browse(), []
-        for picking in pickings:
-            try:
-                with self.env.cr.savepoint():
-                    picking.send_to_shipper()
-                done |= picking
-            except UserError as error:
-                failed.append(f"{picking.name}: {error}")
-        message = self.env._("%(count)s Nova Poshta waybills created, %(failed)s not created.",
-                             count=len(done), failed=len(failed))
-        if failed:
-            message += "\n" + "\n".join(failed)
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"type": "warning" if failed else "success", "sticky": bool(failed),
-                           "title": self.env._("Nova Poshta"), "message": message,
-                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
-
     def action_nova_poshta_update_waybill(self):
         """Send the changed branch, cash on delivery, weight or seats to the existing waybill."""
         for picking in self:
@@ -240,6 +218,7 @@ class StockPicking(models.Model):
         attachments = self.env["ir.attachment"]
         for carrier, group in pickings.grouped("carrier_id").items():
             api = carrier._nova_poshta_api()
+            print_url = carrier._nova_poshta_endpoint("print")  # the carrier's test / production print host
             for picking in group:
                 refs = [picking.nova_poshta_document_ref]
                 try:
@@ -247,9 +226,9 @@ class StockPicking(models.Model):
                     if label_format in kinds:
                         kind, zebra = kinds[label_format]
                         files.append((f"NP-label-{label_format}-{picking.nova_poshta_number}.pdf",
-                                      api.print_pdf(kind, refs, self._nova_poshta_print_url(), zebra=zebra)))
+                                      api.print_pdf(kind, refs, print_url, zebra=zebra)))
                     files.append((f"NP-waybill-{picking.nova_poshta_number}.pdf",
-                                  api.print_pdf("printDocument", refs, self._nova_poshta_print_url())))
+                                  api.print_pdf("printDocument", refs, print_url)))
                 except NovaPoshtaError as error:
                     # `from None`: the print URL carries the API key and must not reach a traceback
                     raise UserError(carrier._nova_poshta_error_message(error)) from None
@@ -258,9 +237,6 @@ class StockPicking(models.Model):
                      "mimetype": "application/pdf"} for name, raw in files])
         return {"type": "ir.actions.act_url", "target": "new",
                 "url": f"/web/content/{attachments[0].id}?download=true"}
-
-    def _nova_poshta_print_url(self):
-        return self.env["ir.config_parameter"].sudo().get_param("nova_poshta.print_url") or const.PRINT_URL
 
     def action_nova_poshta_scan_sheet(self):
         """Create a scan sheet (registry) with the selected pickings' waybills, per carrier.

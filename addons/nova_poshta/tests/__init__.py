@@ -7,3 +7,4 @@ from . import test_nova_poshta_failures
 from . import test_nova_poshta_beyond
 from . import test_nova_poshta_tracking_button
 from . import test_nova_poshta_languages
+from . import test_nova_poshta_waybill_queue

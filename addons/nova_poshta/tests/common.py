@@ -80,4 +80,10 @@ class NovaPoshtaCommon(TransactionCase):
         for move in picking.move_ids:
             move.quantity = move.product_uom_qty
         picking.move_ids.picked = True
-        return picking.button_validate()
+        result = picking.button_validate()
+        self._create_waybills()
+        return result
+
+    def _create_waybills(self):
+        """What happens right after a validation commits: the waybill cron it triggered runs."""
+        return self.env["stock.picking"]._cron_nova_poshta_create_waybills()

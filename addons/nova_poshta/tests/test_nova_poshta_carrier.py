@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -132,14 +133,18 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.addCleanup(self.fake.slow_methods.clear)
         self.fake.list_without_barcodes = True  # the lookup must also work from AdditionalInformation
         self.addCleanup(setattr, self.fake, "list_without_barcodes", False)
-        with self.assertRaises(UserError) as error:
-            self._validate(picking)
-        self.assertIn("did not answer in time", str(error.exception))
+        # the validation goes through; the waybill cron right after it gets no answer in time
+        self._validate(picking)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.nova_poshta_waybill_state, "error")
+        self.assertIn("did not answer in time", picking.nova_poshta_waybill_error)
+        self.assertTrue(picking.nova_poshta_waybill_next_try, "a timeout is retried by itself")
         self.assertFalse(picking.nova_poshta_number)
         self.assertEqual(len(self.fake.documents), 1)
         self.assertTrue(self.carrier._nova_poshta_was_attempted(picking), "the attempt survives the rollback")
         self.fake.slow_methods.clear()
-        self._validate(picking)
+        picking.nova_poshta_waybill_next_try = fields.Datetime.subtract(fields.Datetime.now(), seconds=1)
+        self._create_waybills()  # the retry, when it is due
         self.assertEqual(len(self.fake.documents), 1, "the retry found the waybill instead of creating another")
         self.assertEqual(picking.nova_poshta_number, next(iter(self.fake.documents.values()))["IntDocNumber"])
 
@@ -157,17 +162,20 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
 
     def test_error_codes_become_clear_messages(self):
         order = self._order()
+        picking = order.picking_ids
         self.carrier.sudo().nova_poshta_api_key = "0" * 32
-        with self.assertRaises(UserError) as error:
-            self._validate(order.picking_ids)
-        self.assertIn("API key", str(error.exception))
+        self._validate(picking)  # validated; the waybill is refused after it, with a clear reason
+        self.assertEqual(picking.nova_poshta_waybill_state, "error")
+        self.assertIn("API key", picking.nova_poshta_waybill_error)
+        self.assertFalse(picking.nova_poshta_waybill_next_try, "a refusal waits for 'Retry now'")
         self.carrier.sudo().nova_poshta_api_key = KEY
         # Odoo's test framework raises HTTP timeouts below 10 s to 10 s: the fake answers after 11 s
         self.env["ir.config_parameter"].sudo().set_param("nova_poshta.timeout", "1")
         self.fake.fail_next(Fault.timeout(11))
-        with self.assertRaises(UserError) as error:
-            self._validate(order.picking_ids)
-        self.assertIn("did not answer in time", str(error.exception))
+        picking.action_nova_poshta_retry_waybill()
+        self._create_waybills()
+        self.assertEqual(picking.nova_poshta_waybill_state, "error")
+        self.assertIn("did not answer in time", picking.nova_poshta_waybill_error)
 
     def test_cancel_and_labels_and_scan_sheet(self):
         pickings = self._order().picking_ids | self._order().picking_ids
@@ -268,6 +276,36 @@ class TestNovaPoshtaCarrier(NovaPoshtaCommon):
         self.carrier.action_nova_poshta_test_connection()  # really goes to the fake
         self.carrier.prod_environment = True
         self.assertEqual(self.carrier._nova_poshta_api().url, "https://api.novaposhta.ua/v2.0/json/")
+
+    def test_the_switch_switches_every_endpoint(self):
+        """API, print service (labels, A4) and tracking link all follow the carrier's test / production switch;
+        a staging URL set for test mode (also under the old all-modes keys) never reaches production."""
+        params = self.env["ir.config_parameter"].sudo()
+        picking = self._order().picking_ids
+        self._validate(picking)
+        params.set_param("nova_poshta.test_tracking_url", "http://127.0.0.1:9/track?n=")
+        self.carrier.prod_environment = False
+        # test mode: the fake, through the keys the tests set (legacy nova_poshta.api_url / print_url)
+        self.assertTrue(self.carrier._nova_poshta_api().url.startswith(self.fake.url))
+        self.assertEqual(self.carrier._nova_poshta_endpoint("print"), self.fake.url)
+        prints = len(self.fake.requests_to(r"/orders/.*"))
+        picking.action_nova_poshta_print_labels()
+        self.assertEqual(len(self.fake.requests_to(r"/orders/.*")), prints + 2, "labels printed in test mode")
+        self.assertEqual(self.carrier.get_tracking_link(picking), f"http://127.0.0.1:9/track?n={picking.nova_poshta_number}")
+        # production: Nova Poshta's own hosts everywhere, whatever test-mode keys are set
+        self.carrier.prod_environment = True
+        self.assertEqual(self.carrier._nova_poshta_api().url, "https://api.novaposhta.ua/v2.0/json/")
+        self.assertEqual(self.carrier._nova_poshta_endpoint("print"), "https://my.novaposhta.ua")
+        self.assertEqual(self.carrier.get_tracking_link(picking),
+                         f"https://novaposhta.ua/tracking/?cargo_number={picking.nova_poshta_number}")
+        # and production keys move production only
+        params.set_param("nova_poshta.prod_print_url", self.fake.url)
+        self.assertEqual(self.carrier._nova_poshta_endpoint("print"), self.fake.url)
+        picking.action_nova_poshta_print_labels()
+        self.assertEqual(len(self.fake.requests_to(r"/orders/.*")), prints + 4)
+        self.carrier.prod_environment = False
+        params.set_param("nova_poshta.print_url", False)
+        self.assertEqual(self.carrier._nova_poshta_endpoint("print"), "https://my.novaposhta.ua")
 
     def test_picking_locked_by_another_transaction_is_refused(self):
         # a committed picking (demo data) that another transaction, e.g. a second click, is processing

@@ -47,5 +47,8 @@ class TestNovaPoshtaLanguages(NovaPoshtaCommon):
         if picking.nova_poshta_document_ref:
             picking.cancel_shipment()
         params = picking.action_nova_poshta_create_waybills()["params"]
-        self.assertIn("1 Nova Poshta waybills created, 0 not created.", params["message"])
+        # the click queues the waybill (created right after it commits, see test_nova_poshta_waybill_queue)
+        self.assertIn("1 Nova Poshta waybills queued, 0 not queued.", params["message"])
         self.assertEqual(params["next"]["tag"], "soft_reload")
+        self._create_waybills()
+        self.assertTrue(picking.nova_poshta_number)

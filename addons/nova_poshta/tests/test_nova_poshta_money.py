@@ -57,6 +57,7 @@ class TestNovaPoshtaMoney(NovaPoshtaCommon):
         self.assertAlmostEqual(picking.nova_poshta_cod_amount, self._uah(order, unit), places=2)
         action = picking.button_validate()
         Form.from_action(self.env, action).save().process()  # create the backorder
+        self._create_waybills()  # right after the validation commits
         self.assertEqual(picking.state, "done")
         self.assertEqual(float(self._sent()["BackwardDeliveryData"][0]["RedeliveryString"]),
                          self._uah(order, unit))
@@ -106,6 +107,7 @@ class TestNovaPoshtaMoney(NovaPoshtaCommon):
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
         Form.from_action(self.env, picking.button_validate()).save().process()
+        self._create_waybills()
         self.assertAlmostEqual(float(self._sent()["BackwardDeliveryData"][0]["RedeliveryString"]),
                                self._uah(order, unit / 2), delta=0.02)
         backorder = order.picking_ids - picking
@@ -225,7 +227,12 @@ class TestNovaPoshtaMoneyRights(NovaPoshtaCommon):
         for move in picking.move_ids:
             move.quantity = move.product_uom_qty
         picking.move_ids.picked = True
+        calls = len(self.fake.requests)
         picking.button_validate()
+        self.assertEqual(len(self.fake.requests), calls, "the storekeeper's validation does not call Nova Poshta")
+        self.assertEqual(picking.nova_poshta_waybill_state, "queued")
+        self._create_waybills()  # the cron, as its own user, right after the validation commits
+        self.assertEqual(picking.nova_poshta_waybill_state, "done")
         goods = sum(order.order_line.filtered(lambda line: not line.is_delivery).mapped("price_total"))
         sent = [c for c in self.fake.calls("save") if c["modelName"] == "InternetDocument"][-1]["methodProperties"]
         expected = order.currency_id._convert(goods - 1000.0, self.env.ref("base.UAH"), order.company_id,

@@ -25,6 +25,14 @@ class StockPicking(models.Model):
             picking.sudo()._np_tell_customer("shipped")
         return result
 
+    def _nova_poshta_on_waybill_created(self):
+        result = super()._nova_poshta_on_waybill_created()
+        # the waybill came after the validation (nova_poshta queues it): the customer learns its number now
+        if (self.state == "done" and self.picking_type_code == "outgoing"
+                and not self.nova_poshta_origin_picking_id):
+            self.sudo().with_context(np_waybill_after_validation=True)._np_tell_customer("shipped")
+        return result
+
     def _nova_poshta_on_status_change(self, old_code, new_code):
         result = super()._nova_poshta_on_status_change(old_code, new_code)
         state = self.nova_poshta_state
@@ -65,15 +73,17 @@ class StockPicking(models.Model):
         if not order:
             return False
         conversation = order._np_conversation()
+        # the messages sent at validation carried no waybill number when the waybill came after it
+        late = event == "shipped" and self.env.context.get("np_waybill_after_validation")
         if conversation:
-            if event == "shipped" and order.opportunity_id.chatbot_conversation_id:
+            if event == "shipped" and order.opportunity_id.chatbot_conversation_id and not late:
                 how = self.env._("the messenger's shipping message")  # crm_chatbot_leads sent it
             else:
                 text = self._np_customer_text(event, conversation._chatbot_env_lang().env)
                 message = conversation._chatbot_queue(text, kind="notification", lead=order.opportunity_id or None)
                 message.write({"np_picking_id": self.id, "np_event": event})
                 how = conversation.bot_id.name
-        elif event == "shipped" and self.company_id.stock_move_email_validation:
+        elif event == "shipped" and self.company_id.stock_move_email_validation and not late:
             how = self.env._("Odoo's delivery confirmation e-mail")
         elif self.partner_id.email:
             self._np_send_mail(event)

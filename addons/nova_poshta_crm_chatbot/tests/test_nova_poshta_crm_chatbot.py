@@ -52,7 +52,7 @@ class TestNovaPoshtaCustomerTold(NovaPoshtaCommon):
         order = self._order(partner)
         order.user_id = self.salesman
         picking = order.picking_ids
-        self._validate(picking)  # rate_and_ship: the waybill is created at validation
+        self._validate(picking)  # rate_and_ship: the waybill is created right after the validation commits
         self.assertTrue(picking.nova_poshta_number)
         return order, picking
 
@@ -92,9 +92,13 @@ class TestNovaPoshtaCustomerTold(NovaPoshtaCommon):
             move.quantity = move.product_uom_qty
         picking.move_ids.picked = True
         picking.with_user(storekeeper).button_validate()
+        self.assertEqual(picking.nova_poshta_waybill_state, "queued", "the waybill comes right after the commit")
+        self._create_waybills()
         self.assertTrue(picking.nova_poshta_number)
         self.send()
         self.assertEqual(len(self.tg.messages_to("5551001")), 1)
+        self.assertIn(picking.nova_poshta_number, self.tg.messages_to("5551001")[0]["text"],
+                      "told with the waybill number, once it exists")
 
     def test_email_with_tracking_link_when_no_conversation(self):
         partner = self.customer.copy({"name": "Іваненко Петро", "email": "petro@example.com",
@@ -162,3 +166,25 @@ class TestNovaPoshtaCustomerTold(NovaPoshtaCommon):
         self.conversation._chatbot_on_text("5", None)
         self.assertEqual(order.np_rating, 5)
         self.assertFalse(order.activity_ids)
+
+    def test_chat_born_order_learns_the_waybill_made_after_the_validation(self):
+        # crm_chatbot_leads says "shipped" at the validation; the waybill only exists right after it
+        lead = self.env["crm.lead"].create({"name": "Chat lead", "type": "opportunity",
+                                            "partner_id": self.customer.id,
+                                            "chatbot_conversation_id": self.conversation.id})
+        order = self._order()
+        order.opportunity_id = lead
+        picking = order.picking_ids
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.assertFalse(picking.nova_poshta_number)
+        self._create_waybills()
+        self.assertTrue(picking.nova_poshta_number)
+        self.send()
+        texts = [m["text"] for m in self.tg.messages_to("5551001")]
+        self.assertEqual(len(texts), 2, texts)
+        self.assertNotIn(picking.nova_poshta_number, texts[0], "the validation's message had no number yet")
+        self.assertIn(picking.nova_poshta_number, texts[1], "the number follows as soon as the waybill exists")
+        self.assertIn("novaposhta.ua/tracking", texts[1])

@@ -235,8 +235,30 @@ class OmnichannelTile(models.Model):
                                     ("nova_poshta_cod_received", "=", False)]
 
     def _tile_np_to_create(self):
-        count = self.env["stock.picking"].search_count(self._np_to_create_domain())
-        return {"value": count}
+        """Deliveries without a waybill: those whose waybill failed first (a refusal waits for a person,
+        a network failure is retried by itself), then those being created right after their validation
+        (nova_poshta queues them), then those not sent yet."""
+        Picking = self.env["stock.picking"]
+        domain = self._np_to_create_domain()
+        count = Picking.search_count(domain)
+        if not count or "nova_poshta_waybill_state" not in Picking._fields:
+            return {"value": count}
+        by_state = dict(Picking._read_group(domain, ["nova_poshta_waybill_state"], ["__count"]))
+        errors = by_state.get("error", 0)
+        being_created = by_state.get("queued", 0) + by_state.get("creating", 0)
+        refused = errors and Picking.search_count(domain + [
+            ("nova_poshta_waybill_state", "=", "error"), ("nova_poshta_waybill_next_try", "=", False)])
+        lines = []
+        if refused:
+            lines.append(self.env._("%(count)s refused by Nova Poshta: fix and retry", count=refused))
+        if errors - refused:
+            lines.append(self.env._("%(count)s waiting for Nova Poshta to answer", count=errors - refused))
+        if being_created:
+            lines.append(self.env._("%(count)s being created", count=being_created))
+        if count - errors - being_created:
+            lines.append(self.env._("%(count)s not sent yet", count=count - errors - being_created))
+        level = "danger" if refused else "warning" if count > being_created else "info"
+        return {"value": count, "lines": lines, "level": level}
 
     def _tile_np_to_create_action(self):
         return self._tile_window("nova_poshta.nova_poshta_waybill_action", "stock.picking",

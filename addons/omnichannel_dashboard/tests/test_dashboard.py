@@ -108,6 +108,20 @@ class TestOmnichannelDashboard(TransactionCase):
         self.env.invalidate_all()
         self.assertEqual(self._tile("np_to_create").value, before["np_to_create"] + 1)
         self.assertIn(picking, self.env["stock.picking"].search(self._tile("np_to_create").action_open()["domain"]))
+        if "nova_poshta_waybill_state" in picking._fields:
+            # waybills queued at validation count as being created; a refusal needs a person
+            picking.write({"nova_poshta_waybill_state": "error", "nova_poshta_waybill_error": "EDRPOU is invalid",
+                           "nova_poshta_waybill_next_try": False})
+            self.env.invalidate_all()
+            tile = self._tile("np_to_create")
+            self.assertEqual(tile.value, before["np_to_create"] + 1)
+            self.assertEqual(tile.level, "danger")
+            self.assertIn("1 refused by Nova Poshta", tile.details)
+            self.assertIn(picking, self.env["stock.picking"].search(tile.action_open()["domain"]))
+            picking.write({"nova_poshta_waybill_state": "queued", "nova_poshta_waybill_error": False,
+                           "nova_poshta_waybill_next_try": fields.Datetime.now()})
+            self.env.invalidate_all()
+            self.assertIn("being created", self._tile("np_to_create").details)
         picking.write({"nova_poshta_number": "20450000000001", "nova_poshta_document_ref": "doc-1"})
         self.env.invalidate_all()
         self.assertEqual(self._tile("np_to_create").value, before["np_to_create"])
