@@ -14,6 +14,7 @@ Runs against a database where nova_poshta is installed; everything it writes is 
 import argparse
 import os
 import sys
+import threading
 import time
 import tracemalloc
 
@@ -39,6 +40,7 @@ def main():
     config.parse_config(["-d", args.db, f"--addons-path={args.addons_path}", "--log-level=warn"])
     from odoo.addons.nova_poshta.tools import nova_poshta_api
 
+    from tests.fakes.base import Fault
     from tests.fakes.nova_poshta import PATH, NovaPoshtaFake
 
     http_seconds = [0.0]
@@ -54,6 +56,9 @@ def main():
     nova_poshta_api.NovaPoshtaApi.call = timed_call
     key = "b" * 32
     registry = odoo.modules.registry.Registry(args.db)
+    # everything is rolled back at the end: the waybill cron must not commit per picking as it does in
+    # production (it skips its commits under tests, which is what this flag tells it)
+    threading.current_thread().testing = True
     with NovaPoshtaFake(api_key=key) as fake, registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         env["ir.config_parameter"].set_param("nova_poshta.api_url", fake.url + PATH)
@@ -98,9 +103,15 @@ def main():
             fake.reset()
             http_seconds[0] = 0.0
             start = time.perf_counter()
-            pickings.action_nova_poshta_create_waybills()
+            pickings.action_nova_poshta_create_waybills()  # queues them (no call)
+            env.flush_all()
+            queued = time.perf_counter() - start
+            # what runs right after the click commits: the waybill cron, in batches
+            while env["stock.picking"].search_count(env["stock.picking"]._nova_poshta_waybill_due_domain()):
+                env["stock.picking"]._cron_nova_poshta_create_waybills()
             env.flush_all()
             wall = time.perf_counter() - start
+            print(f"waybills ({label}): {len(pickings)} queued by the click in {queued * 1000:.0f} ms")
             created = len(pickings.filtered("nova_poshta_number"))
             calls = len(fake.requests)
             print(f"waybills ({label}): {created}/{len(pickings)} created in {wall:.2f}s "
@@ -112,6 +123,29 @@ def main():
         # again (the counterparty and contact are reused: one InternetDocument.save per waybill)
         ship("new customers")
         ship("repeat customers")
+
+        # validation while Nova Poshta hangs (every call would wait for the client timeout): the waybills are
+        # queued, the validation does not call Nova Poshta at all
+        carrier.integration_level = "rate_and_ship"
+        orders = env["sale.order"].create([{
+            "partner_id": p.id, "carrier_id": carrier.id,
+            "order_line": [(0, 0, {"product_id": item.id, "product_uom_qty": 1})]} for p in partners])
+        orders.action_confirm()
+        pickings = orders.picking_ids
+        pickings.picking_type_id.print_label = True
+        for move in pickings.move_ids:
+            move.quantity = move.product_uom_qty
+        pickings.move_ids.picked = True
+        fake.reset()
+        fake.fail_next(Fault.timeout(60), times=10 ** 6)
+        start = time.perf_counter()
+        pickings._action_done()
+        env.flush_all()
+        wall = time.perf_counter() - start
+        queued = len(pickings.filtered(lambda p: p.nova_poshta_waybill_state == "queued"))
+        print(f"validation while Nova Poshta hangs: {len(pickings)} deliveries validated in {wall:.2f}s "
+              f"({wall / len(pickings) * 1000:.1f} ms each), {len(fake.requests)} API calls, {queued} waybills queued")
+        fake.reset()
 
         # directory import
         fake.cities.clear()
