@@ -179,3 +179,15 @@ class TestNovaPoshtaWaybillQueue(NovaPoshtaCommon):
         self.env["stock.picking"]._cron_nova_poshta_create_waybills()
         self.assertEqual(len(self.fake.requests), calls)
         self.assertFalse(picking.nova_poshta_waybill_state)
+
+    def test_reason_and_chatter_in_the_shops_language(self):
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["ir.module.module"].search([("name", "=", "nova_poshta")])._update_translations("uk_UA")
+        self.env.company.partner_id.lang = "uk_UA"
+        picking = self._order().picking_ids
+        self._validate_only(picking)
+        self.fake.fail_next(Fault.server_error(503))
+        cron_env = self.env(user=self.env.ref("base.user_root"), context={"lang": "en_US"})
+        cron_env["stock.picking"]._cron_nova_poshta_create_waybills()
+        self.assertIn("Нова Пошта зараз недоступна", picking.nova_poshta_waybill_error)
+        self.assertIn("наступна спроба", picking.message_ids[0].body)
