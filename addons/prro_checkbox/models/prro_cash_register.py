@@ -96,6 +96,13 @@ class PrroCashRegister(models.Model):
             self._prro_store_token(new_token)
 
         use_pin = register_sudo.cashier_auth == "pin"
+        has_credentials = register_sudo.cashier_pin if use_pin else (
+            register_sudo.cashier_login and register_sudo.cashier_password)
+        if not token and not has_credentials:
+            # said here, in the reader's (or the shop's, for a cron) language; the client would say it in English
+            raise CheckboxError(self.env._(
+                "No cashier credentials on the cash register %(register)s: set a login and password or a PIN code.",
+                register=self.name))
         return CheckboxApi(
             self._prro_base_url(), license_key=register_sudo.license_key,
             login=None if use_pin else register_sudo.cashier_login,

@@ -7,6 +7,8 @@ from odoo.tests import new_test_user, tagged
 from tests.fakes.base import Fault, Response
 from tests.fakes.checkbox import PREFIX
 
+from odoo.addons.prro_checkbox.models.prro_cash_register import _TOKEN_CACHE
+
 from .common import PrroCommon
 
 
@@ -335,3 +337,20 @@ class TestPrroHook(PrroCommon):
         self.assertIsNone(third._prro_fiscalize_payment_noted("X prepayment", 10.0, "barter", key="t:noted:3"))
         self.assertEqual(self.env["prro.receipt"].search_count([]), count, "nothing half-written")
         self.assertIn("X prepayment: the fiscal receipt could not be queued", notes(third)[0])
+
+    def test_missing_credentials_said_in_the_shops_language(self):
+        """A register without cashier credentials: the cron (English cron user) says so in the shop's language,
+        with the register's name, and sends nothing."""
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["ir.module.module"].search([("name", "=", "prro_checkbox")])._update_translations("uk_UA")
+        self.company.partner_id.lang = "uk_UA"
+        self.register.write({"cashier_login": False, "cashier_password": False, "access_token": False})
+        _TOKEN_CACHE.pop((self.env.cr.dbname, self.register.id), None)
+        receipt = self._order()._prro_fiscalize_payment(1160.0, "card", key="t:nocreds:1")
+        self.assertEqual(receipt.state, "to_send")
+        cron_env = self.env(user=self.env.ref("base.user_root"), context={"lang": "en_US"})
+        cron_env["prro.receipt"]._cron_send()
+        self.assertEqual(receipt.state, "error")
+        self.assertIn("Немає облікових даних касира", receipt.error_message)
+        self.assertIn(self.register.name, receipt.error_message)
+        self.assertFalse(self._sells(), "nothing reaches Checkbox")
