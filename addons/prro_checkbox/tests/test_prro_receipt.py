@@ -4,10 +4,10 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.prro_checkbox.models.prro_cash_register import _TOKEN_CACHE
+
 from tests.fakes.base import Fault, Response
 from tests.fakes.checkbox import PREFIX
-
-from odoo.addons.prro_checkbox.models.prro_cash_register import _TOKEN_CACHE
 
 from .common import PrroCommon
 
