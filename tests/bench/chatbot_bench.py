@@ -238,6 +238,7 @@ result = {{'route': bot.route_token, 'bot_id': bot.id, 'website': bool(website),
         # queue drain: many notifications queued at once (e.g. a status change on many orders)
         drain_ids = [30_000_000 + run_id * 1000 + n for n in range(args.drain)]
         fake.sent.clear()
+        calls_before = len(fake.requests_to(r"/bot[^/]+/sendMessage"))
         odoo_env_run(args.db, data_dir=args.data_dir, code=f"""
 bot = env['chatbot.bot'].browse({setup['bot_id']})
 Conversation = env['chatbot.conversation']
@@ -251,9 +252,15 @@ for chat in {[str(c) for c in drain_ids]!r}:
         times = sorted(m["at"] for m in fake.sent)
         if times:
             span = max(times[-1] - times[0], 1e-6)
-            print(f"   queue drain        : {len(times)} / {args.drain} notifications in "
+            peak, first = 0, 0
+            for index, at in enumerate(times):
+                while at - times[first] >= 1.0:
+                    first += 1
+                peak = max(peak, index - first + 1)
+            refused = len(fake.requests_to(r"/bot[^/]+/sendMessage")) - calls_before - len(times)
+            print(f"   queue drain        : {len(times)} / {args.drain} notifications to {args.drain} chats of one bot in "
                   f"{times[-1] - queued_at:.1f} s after commit -> {len(times) / span:.1f} messages/s "
-                  f"(first to last; Telegram allows ~30/s per bot)")
+                  f"(first to last; one bot: Telegram allows ~30/s); peak {peak} in 1 s, {refused} refused (429)")
 
         if setup["website"] and not args.no_website:
             form_url = f"{base}/website/form/crm.lead"
