@@ -74,6 +74,15 @@ ROZETKA_ORDER_STATUS_LABELS = {
 }
 ORDER_STATUS_SELECTION = [(f"prom_{code}", label) for code, label in PROM_ORDER_STATUS_LABELS.items()] + [
     (f"rozetka_{code}", label) for code, label in ROZETKA_ORDER_STATUS_LABELS.items()]
+_ORDER_STATUS_KEYS = {key for key, _label in ORDER_STATUS_SELECTION}
+
+
+def order_status_key(channel_type, status):
+    """The ORDER_STATUS_SELECTION key of a marketplace's status code, or False when the code is unknown."""
+    key = f"{channel_type}_{status}"
+    return key if key in _ORDER_STATUS_KEYS else False
+
+
 # Prom delivery_provider_data.provider codes -> carrier name shown on the order (Rozetka sends the name itself)
 DELIVERY_PROVIDER_LABELS = {
     "nova_poshta": "Nova Poshta", "ukrposhta": "Ukrposhta", "meest": "Meest", "justin": "Justin",

@@ -96,10 +96,8 @@ class MarketplaceOrder(models.Model):
 
     @api.depends("marketplace_status", "channel_type")
     def _compute_marketplace_status_label(self):
-        keys = {key for key, _label in const.ORDER_STATUS_SELECTION}
         for binding in self:
-            key = f"{binding.channel_type}_{binding.marketplace_status}"
-            binding.marketplace_status_label = key if key in keys else False
+            binding.marketplace_status_label = const.order_status_key(binding.channel_type, binding.marketplace_status)
 
     @api.depends("delivery_provider")
     def _compute_delivery_provider_label(self):

@@ -49,10 +49,8 @@ class MarketplaceOrderStatus(models.Model):
 
     @api.depends("marketplace_status", "binding_id.channel_type")
     def _compute_marketplace_status_label(self):
-        keys = {key for key, _label in const.ORDER_STATUS_SELECTION}
         for row in self:
-            key = f"{row.binding_id.channel_type}_{row.marketplace_status}"
-            row.marketplace_status_label = key if key in keys else False
+            row.marketplace_status_label = const.order_status_key(row.binding_id.channel_type, row.marketplace_status)
 
     @api.model
     def _queue(self, bindings, event, ttn=None, reason=None):
