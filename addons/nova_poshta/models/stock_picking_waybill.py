@@ -88,22 +88,19 @@ class StockPicking(models.Model):
         pickings = self.filtered(lambda p: p.is_nova_poshta and not p.nova_poshta_document_ref)
         if not pickings:
             raise UserError(self.env._("None of the selected transfers needs a Nova Poshta waybill."))
-        queued, failed = self.browse(), []
-        for picking in pickings:
-            try:
-                with self.env.cr.savepoint():
-                    queued |= picking._nova_poshta_queue_waybills()
-            except UserError as error:
-                failed.append(f"{picking.name}: {error.args[0]}")
-        return self._nova_poshta_queued_answer(queued, failed)
+        return pickings._nova_poshta_queue_each()
 
     def action_nova_poshta_retry_waybill(self):
         """'Retry now' on a waybill in error: queued again at once (the cron runs right after this click)."""
         pickings = self.filtered(lambda p: p.nova_poshta_waybill_state == "error" and not p.nova_poshta_document_ref)
         if not pickings:
             raise UserError(self.env._("None of the selected transfers has a Nova Poshta waybill in error."))
+        return pickings._nova_poshta_queue_each()
+
+    def _nova_poshta_queue_each(self):
+        """Queue each picking in its own savepoint (one with bad data does not stop the others); the answer."""
         queued, failed = self.browse(), []
-        for picking in pickings:
+        for picking in self:
             try:
                 with self.env.cr.savepoint():
                     queued |= picking._nova_poshta_queue_waybills()
