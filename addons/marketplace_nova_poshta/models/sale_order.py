@@ -66,7 +66,8 @@ class SaleOrder(models.Model):
 
     @api.depends("state", "np_match_state", "np_match_note", "marketplace_order_id.status_state",
                  "marketplace_order_id.status_error", "picking_ids.state", "picking_ids.nova_poshta_state",
-                 "picking_ids.nova_poshta_number", "picking_ids.np_waybill_error")
+                 "picking_ids.nova_poshta_number", "picking_ids.np_waybill_error",
+                 "picking_ids.nova_poshta_waybill_error", "picking_ids.nova_poshta_waybill_state")
     def _compute_flow(self):
         for order in self:
             # stored text: in the shop's language, whoever (a cron, a user) changed the order
@@ -88,8 +89,10 @@ class SaleOrder(models.Model):
                 stage = "ready"
                 if order.np_match_state and order.np_match_state not in const.MATCH_OK:
                     issue = order.np_match_note
-                elif picking.np_waybill_error:
-                    issue = _("Waybill: %(error)s", error=picking.np_waybill_error)
+                elif picking.np_waybill_error or picking.nova_poshta_waybill_state == "error":
+                    # refused at the click, or by Nova Poshta / no answer in the waybill cron
+                    issue = _("Waybill: %(error)s",
+                              error=picking.np_waybill_error or picking.nova_poshta_waybill_error or "-")
             elif picking.state == "done":
                 stage = "shipped"
             elif picking:

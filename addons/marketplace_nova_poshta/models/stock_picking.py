@@ -21,8 +21,12 @@ class StockPicking(models.Model):
 
     # -- waybill ---------------------------------------------------------------------------
     def action_np_create_waybill(self):
-        """Create the waybill of a ready delivery. A refusal by Nova Poshta is kept on the delivery (and the
-        order's flow) and shown; pressing again, or the flow cron, retries without a second waybill."""
+        """'Create waybill' on a ready delivery (before its validation: the marketplace wants the number as soon
+        as the parcel is packed). Nothing is asked of Nova Poshta in this click: what can be checked without it
+        is checked now (a problem is kept on the delivery and the order's flow), then the waybill is queued
+        on the delivery and created right after this click's transaction commits by nova_poshta's waybill cron,
+        which retries network failures by itself; the number then goes to the marketplace
+        (:meth:`_nova_poshta_on_waybill_created`). Pressing again never makes a second waybill."""
         self.ensure_one()
         order = self.sale_id
         if self.nova_poshta_document_ref:
@@ -33,17 +37,28 @@ class StockPicking(models.Model):
         if self.state != "assigned":
             raise UserError(self.env._("%(picking)s is not ready: its products are not reserved yet.",
                                        picking=self.name))
-        error = self._np_send_waybill()
-        if error:
+        if not self.is_nova_poshta:
+            raise UserError(self.env._("This order has no delivery shipped with Nova Poshta."))
+        if self.nova_poshta_waybill_state in ("queued", "creating"):
             return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-                "type": "danger", "sticky": True, "title": self.env._("Nova Poshta"), "message": error}}
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": "success", "title": self.env._("Nova Poshta"),
-            "message": self.env._("Waybill %(number)s created.", number=self.nova_poshta_number),
-            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+                "type": "info", "title": self.env._("Nova Poshta"),
+                "message": self.env._("The waybill of %(picking)s is already being created: its state is shown on "
+                                      "the transfer.", picking=self.name),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+        try:
+            with self.env.cr.savepoint():
+                queued = self._nova_poshta_queue_waybills()
+        except UserError as error:  # bad input: kept on the delivery, the order shows why it is stuck
+            message = error.args[0] if error.args else str(error)
+            self.write({"np_waybill_error": message})
+            order._flow_note(self.env._("Waybill not created: %(error)s", error=message))
+            return self._nova_poshta_queued_answer(self.browse(), [f"{self.name}: {message}"])
+        self.write({"np_waybill_error": False})
+        return self._nova_poshta_queued_answer(queued, [])
 
     def _np_send_waybill(self):
-        """send_to_shipper in a savepoint, then the number queued for the marketplace (outbox).
+        """send_to_shipper in a savepoint (the flow cron's automatic waybills); the number then goes to the
+        marketplace through :meth:`_nova_poshta_on_waybill_created`.
 
         :return: the error message, or False when the waybill exists
         """
@@ -58,15 +73,32 @@ class StockPicking(models.Model):
             self.write({"np_waybill_error": message})
             self.sale_id._flow_note(self.env._("Waybill not created: %(error)s", error=message))
             return message
-        self.sale_id._flow_note(self.env._("Nova Poshta waybill %(number)s created (%(branch)s).",
-                                           number=self.nova_poshta_number,
-                                           branch=self.nova_poshta_warehouse_id.display_name or "-"))
-        binding = self.sale_id.marketplace_order_id
+        return False
+
+    def _nova_poshta_on_waybill_created(self):
+        # whoever created it (the flow cron, the waybill cron after a click or a validation): told on the order,
+        # and the number queued for the marketplace (outbox, sent after commit)
+        result = super()._nova_poshta_on_waybill_created()
+        order = self.sale_id
+        if not order or self.picking_type_code != "outgoing" or self.nova_poshta_origin_picking_id:
+            return result
+        order._flow_note(self.env._("Nova Poshta waybill %(number)s created (%(branch)s).",
+                                    number=self.nova_poshta_number,
+                                    branch=self.nova_poshta_warehouse_id.display_name or "-"))
+        binding = order.marketplace_order_id
         if binding:
             binding._queue_waybill(self.nova_poshta_number)
-            self.sale_id._flow_note(self.env._("Waybill %(number)s queued for %(channel)s.",
-                                               number=self.nova_poshta_number, channel=binding.channel_id.name))
-        return False
+            order._flow_note(self.env._("Waybill %(number)s queued for %(channel)s.",
+                                        number=self.nova_poshta_number, channel=binding.channel_id.name))
+        return result
+
+    def _nova_poshta_waybill_failed(self, reason, retryable):
+        # the waybill cron could not create it: the order's chatter says so too, once per new reason
+        new_reason = reason != self.nova_poshta_waybill_error
+        result = super()._nova_poshta_waybill_failed(reason, retryable)
+        if new_reason and self.sale_id.marketplace_order_id:
+            self.sale_id._flow_note(self.env._("Waybill not created: %(error)s", error=reason))
+        return result
 
     def _np_trigger_flow(self):
         self.env.ref("marketplace_nova_poshta.ir_cron_marketplace_nova_poshta_flow")._trigger()
@@ -89,6 +121,8 @@ class StockPicking(models.Model):
     def _np_auto_waybill_domain(self):
         return [("picking_type_code", "=", "outgoing"), ("state", "=", "assigned"),
                 ("carrier_id.delivery_type", "=", "nova_poshta"), ("nova_poshta_document_ref", "=", False),
+                # queued by a click: nova_poshta's waybill cron is on it
+                ("nova_poshta_waybill_state", "not in", ("queued", "creating")),
                 ("sale_id.marketplace_order_id.channel_id.nova_poshta_auto_waybill", "=", True),
                 ("sale_id.np_match_state", "in", list(const.MATCH_OK))]
 

@@ -120,10 +120,18 @@ class MarketplaceNovaPoshtaSetup:
             [("channel_id", "=", self.rozetka_channel.id), ("external_id", "=", str(oid))])
 
     def flow_cron(self):
-        """The flow's crons: automatic waybills, then marketplace_connector's status outbox (due rows)."""
+        """The flow's crons: automatic waybills, the waybills queued by a click (nova_poshta's waybill cron),
+        then marketplace_connector's status outbox (due rows)."""
         result = self.env["stock.picking"]._cron_marketplace_nova_poshta_flow()
+        self.create_waybills()
         self.send_statuses()
         return result
+
+    def create_waybills(self):
+        """What happens right after a 'Create waybill' click commits: the waybill cron it triggered runs."""
+        created = self.env["stock.picking"]._cron_nova_poshta_create_waybills()
+        self.env.invalidate_all()
+        return created
 
     def send_statuses(self, retry=False):
         Status = self.env["marketplace.order.status"]

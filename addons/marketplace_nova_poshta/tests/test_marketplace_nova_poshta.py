@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from tests.fakes.base import Fault, Response
 
@@ -62,6 +62,7 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.assertEqual(picking.nova_poshta_warehouse_id, self.branch["wh-lviv-7"])
         self.assertFalse(order.flow_stuck)
         order.action_np_create_waybill()
+        self.create_waybills()
         self.assertTrue(picking.nova_poshta_number)
         self.assertEqual(self.np.calls("save")[-1]["methodProperties"]["RecipientAddress"], "wh-lviv-7")
 
@@ -71,6 +72,7 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.flow_cron()
         self.assertFalse(picking.nova_poshta_number, "Prom channel: no automatic waybill")
         order.action_np_create_waybill()
+        self.create_waybills()
         self.assertEqual(order.flow_stage, "waybill")
         self.assertEqual(len(self.np.documents), 1)
         self.flow_cron()
@@ -134,3 +136,42 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         order = self.prom_order(5009, branch="77").sale_order_id  # imported by a cron: no user language
         self.assertIn("виберіть зі списку", order.np_match_note)
         self.assertIn("виберіть зі списку", order.flow_issue)
+
+    def test_click_while_nova_poshta_hangs_queues_then_the_cron_makes_one_waybill(self):
+        """'Create waybill' on a ready delivery never calls Nova Poshta in the click: it queues, answers at once,
+        and the waybill cron creates the waybill right after, once; its number still reaches the marketplace."""
+        order = self.prom_order(5010).sale_order_id
+        picking = order._np_delivery_picking()
+        self.send_statuses()  # 'confirmed' out of the way
+        storekeeper = new_test_user(self.env, "np_bridge_storekeeper",
+                                    groups="stock.group_stock_user")
+        cron = self.env.ref("nova_poshta.ir_cron_nova_poshta_create_waybills")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.np.fail_next(Fault.timeout(11), times=50)  # Nova Poshta hangs on every call
+        calls = len(self.np.requests)
+        action = picking.with_user(storekeeper).action_np_create_waybill()
+        self.assertEqual(len(self.np.requests), calls, "the click does not call Nova Poshta at all")
+        self.assertEqual((action["params"]["type"], action["params"]["queued_ids"]), ("success", picking.ids))
+        self.assertIn("1", action["params"]["message"])
+        self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
+        self.assertEqual(picking.nova_poshta_waybill_state, "queued")
+        self.assertFalse(picking.nova_poshta_number)
+        self.assertEqual(picking.state, "assigned", "not validated: the marketplace flow goes on before")
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1,
+                         "the waybill cron runs as soon as the click commits")
+        # pressing again (or the order's button, or the flow cron) while it is queued makes nothing more
+        self.assertEqual(order.action_np_create_waybill()["params"]["type"], "info")
+        self.assertEqual(self.env["stock.picking"]._cron_marketplace_nova_poshta_flow(), 0)
+        self.assertEqual(len(self.np.requests), calls)
+        # Nova Poshta answers again: the cron creates exactly one waybill, the number goes to Prom once
+        self.np.reset()
+        self.assertEqual(self.create_waybills(), 1)
+        self.assertEqual(picking.nova_poshta_waybill_state, "done")
+        self.assertTrue(picking.nova_poshta_number)
+        self.assertEqual(order.flow_stage, "waybill")
+        self.assertEqual(self.create_waybills(), 0)
+        self.flow_cron()
+        self.flow_cron()
+        self.assertEqual(len(self.np.documents), 1, "one waybill")
+        self.assertEqual([d["declaration_id"] for d in self.prom.declarations], [picking.nova_poshta_number])
+        self.assertIn(picking.nova_poshta_number, "".join(order.message_ids.mapped("body")))
