@@ -152,6 +152,8 @@ class DeliveryCarrier(models.Model):
             _logger.warning("Nova Poshta unreachable: %s", error.message)
             return self.env._("Nova Poshta is unreachable right now (%(detail)s). Try again later.",
                               detail=detail)
+        if error.code == "print":  # the print service answered, but not with the PDF (a wrong key)
+            return self.env._("Nova Poshta did not print the documents: check the API key on the carrier.")
         if field:
             return self.env._("Nova Poshta: %(message)s (%(hint)s).", message=error.message, hint=messages[field])
         return self.env._("Nova Poshta: %(message)s", message=error.message)

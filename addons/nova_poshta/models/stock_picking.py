@@ -215,26 +215,34 @@ class StockPicking(models.Model):
             raise UserError(self.env._("The selected transfers have no Nova Poshta waybill yet."))
         kinds = {"100x100": ("printMarking100x100", False), "85x85": ("printMarking85x85", False),
                  "zebra": ("printMarking100x100", True)}
-        attachments = self.env["ir.attachment"]
+        files = []  # (picking, name, raw): nothing is stored until every form is printed
         for carrier, group in pickings.grouped("carrier_id").items():
             api = carrier._nova_poshta_api()
             print_url = carrier._nova_poshta_endpoint("print")  # the carrier's test / production print host
             for picking in group:
                 refs = [picking.nova_poshta_document_ref]
                 try:
-                    files = []
                     if label_format in kinds:
                         kind, zebra = kinds[label_format]
-                        files.append((f"NP-label-{label_format}-{picking.nova_poshta_number}.pdf",
+                        files.append((picking, f"NP-label-{label_format}-{picking.nova_poshta_number}.pdf",
                                       api.print_pdf(kind, refs, print_url, zebra=zebra)))
-                    files.append((f"NP-waybill-{picking.nova_poshta_number}.pdf",
+                    files.append((picking, f"NP-waybill-{picking.nova_poshta_number}.pdf",
                                   api.print_pdf("printDocument", refs, print_url)))
                 except NovaPoshtaError as error:
+                    if error.retryable:
+                        # down or slow: printing writes nothing, so no error dialog - plain words, sticky, and
+                        # the technical detail in the server log only (never the URL: it carries the API key)
+                        _logger.warning("Nova Poshta print service unavailable (%s): %s", error.code, error.message)
+                        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+                            "type": "warning", "sticky": True, "title": self.env._("Nova Poshta"),
+                            "message": self.env._(
+                                "Nova Poshta is unavailable right now: nothing was printed. Nothing was lost: "
+                                "try again in a minute.")}}
                     # `from None`: the print URL carries the API key and must not reach a traceback
                     raise UserError(carrier._nova_poshta_error_message(error)) from None
-                attachments |= self.env["ir.attachment"].create([
-                    {"name": name, "raw": raw, "res_model": "stock.picking", "res_id": picking.id,
-                     "mimetype": "application/pdf"} for name, raw in files])
+        attachments = self.env["ir.attachment"].create([
+            {"name": name, "raw": raw, "res_model": "stock.picking", "res_id": picking.id,
+             "mimetype": "application/pdf"} for picking, name, raw in files])
         return {"type": "ir.actions.act_url", "target": "new",
                 "url": f"/web/content/{attachments[0].id}?download=true"}
 

@@ -7,7 +7,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from tests.fakes.base import Response
+from tests.fakes.base import Fault, Response
 
 from .common import KEY, NovaPoshtaCommon
 
@@ -40,15 +40,51 @@ class TestNovaPoshtaFailures(NovaPoshtaCommon):
         root.addHandler(capture)
         root.setLevel(logging.DEBUG)
         try:
-            with self.assertRaises(UserError) as error:
-                picking.with_user(storekeeper).action_nova_poshta_print_labels()
+            action = picking.with_user(storekeeper).action_nova_poshta_print_labels()
         finally:
             root.removeHandler(capture)
             root.setLevel(old_level)
-        shown = "".join(traceback.format_exception(error.exception))  # what the web client's traceback shows
-        self.assertIn("unreachable", str(error.exception))
+        shown = repr(action)  # what the web client shows: a notification, no error dialog, no traceback
+        self.assertIn("unavailable", action["params"]["message"])
         self.assertNotIn(KEY, shown)
         self.assertNotIn(KEY, "\n".join(capture.lines))
+        # a refusal (the print service answers, but not with the PDF: a wrong key) is a translated error
+        self.env["ir.config_parameter"].sudo().set_param("nova_poshta.print_url", self.fake.url)
+        self.fake.fail_next(Response.text("<html>Authorization failed</html>"), path=r"/orders/.*")
+        with self.assertRaises(UserError) as error:
+            picking.with_user(storekeeper).action_nova_poshta_print_labels()
+        self.assertIn("check the API key on the carrier", str(error.exception))
+        self.assertNotIn(KEY, "".join(traceback.format_exception(error.exception)))
+
+    def test_print_labels_while_nova_poshta_is_down_answers_in_plain_words(self):
+        """The print service down (HTTP 503) or hanging: printing writes nothing, so the click answers with a
+        sticky warning in the user's language, without the technical detail, and stores nothing; once the
+        service is back the same click prints."""
+        picking = self._shipped()
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["ir.module.module"].search([("name", "=", "nova_poshta")])._update_translations("uk_UA")
+        storekeeper = new_test_user(self.env, "np_storekeeper_print_down", groups="stock.group_stock_user",
+                                    lang="uk_UA")
+        self.env["ir.config_parameter"].sudo().set_param("nova_poshta.timeout", "1")
+        picking = picking.with_user(storekeeper).with_context(lang="uk_UA")  # as the web client calls it
+        Attachment = self.env["ir.attachment"]
+        attachments = Attachment.search_count([("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)])
+        for down in (Fault.server_error(503, "Service Temporarily Unavailable"), Fault.timeout(11)):
+            # (Odoo's test framework raises HTTP timeouts below 10 s to 10 s: the hang lasts 11 s)
+            self.fake.fail_next(down, path=r"/orders/.*")
+            action = picking.action_nova_poshta_print_labels()
+            params = action["params"]
+            self.assertEqual((action["tag"], params["type"], params["sticky"]),
+                             ("display_notification", "warning", True))
+            self.assertIn("Нова Пошта зараз недоступна", params["message"])
+            self.assertIn("спробуйте ще раз", params["message"])
+            for technical in ("503", "HTTP", "Unavailable", "timeout", "API", KEY, self.fake.url):
+                self.assertNotIn(technical, repr(action))
+            self.assertEqual(Attachment.search_count(
+                [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]), attachments, "nothing stored")
+        self.fake.reset()
+        action = picking.action_nova_poshta_print_labels()
+        self.assertEqual(action["type"], "ir.actions.act_url")
 
     def test_retry_lookup_is_bounded_in_a_full_cabinet(self):
         picking = self._order().picking_ids

@@ -305,6 +305,9 @@ class NovaPoshtaApi:
             _logger.info("Nova Poshta print %s: %.3fs", kind, elapsed)
         if error:
             raise error  # outside the except block: the transport error (with the URL) is not chained
+        if response.status_code >= 500 or response.status_code == 429:  # the print service is down or busy
+            raise NovaPoshtaError(f"Nova Poshta's print service answered HTTP {response.status_code}",
+                                  f"http_{response.status_code}", retryable=True)
         if response.status_code != 200 or not response.content.startswith(b"%PDF"):
             raise NovaPoshtaError("Nova Poshta could not print the documents (check the API key)", "print")
         return response.content
