@@ -76,20 +76,20 @@ class StockPicking(models.Model):
         return False
 
     def _nova_poshta_on_waybill_created(self):
-        # whoever created it (the flow cron, the waybill cron after a click or a validation): told on the order,
+        # a marketplace order, whoever created it (the flow cron, the waybill cron after a click or a validation):
+        # told on the order,
         # and the number queued for the marketplace (outbox, sent after commit)
         result = super()._nova_poshta_on_waybill_created()
         order = self.sale_id
-        if not order or self.picking_type_code != "outgoing" or self.nova_poshta_origin_picking_id:
+        binding = order.marketplace_order_id
+        if not binding or self.picking_type_code != "outgoing" or self.nova_poshta_origin_picking_id:
             return result
         order._flow_note(self.env._("Nova Poshta waybill %(number)s created (%(branch)s).",
                                     number=self.nova_poshta_number,
                                     branch=self.nova_poshta_warehouse_id.display_name or "-"))
-        binding = order.marketplace_order_id
-        if binding:
-            binding._queue_waybill(self.nova_poshta_number)
-            order._flow_note(self.env._("Waybill %(number)s queued for %(channel)s.",
-                                        number=self.nova_poshta_number, channel=binding.channel_id.name))
+        binding._queue_waybill(self.nova_poshta_number)  # idempotent: a done delivery's is queued already
+        order._flow_note(self.env._("Waybill %(number)s queued for %(channel)s.",
+                                    number=self.nova_poshta_number, channel=binding.channel_id.name))
         return result
 
     def _nova_poshta_waybill_failed(self, reason, retryable):
