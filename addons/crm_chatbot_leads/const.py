@@ -89,3 +89,58 @@ DEFAULT_HANDOFF_MINUTES = 120  # the bot stays quiet this long after a salespers
 ORDER_STATES = ("sale", "done")  # "where is my order": confirmed orders only, never draft quotations
 ORDERS_KEYWORDS = ("/orders", "orders", "замовлення", "мої замовлення", "де моє замовлення")
 ORDERS_LIMIT = 5
+
+# Families of failed messenger calls, told to the staff in plain words (chatbot.message._chatbot_error_words);
+# the code and the messenger's own text stay below on a "Details:" line.
+# Telegram: core.telegram.org/bots/api#making-requests (error_code + description: 400 Bad Request: chat not
+# found, 401 Unauthorized, 403 Forbidden: bot was blocked by the user / user is deactivated / bot was kicked,
+# 429 Too Many Requests: retry after N); 0 = no answer (network, timeout), 5xx = Telegram's side.
+# Viber: REST Bot API "Errors" table (const.VIBER_STATUS); HTTP codes (≥ 400) and 0 for transport errors.
+ERROR_NETWORK = "network"
+ERROR_FLOOD = "flood"
+ERROR_TOKEN = "token"
+ERROR_BLOCKED = "blocked"
+ERROR_UNSUBSCRIBED = "unsubscribed"
+ERROR_CHAT_NOT_FOUND = "chat_not_found"
+ERROR_ACCOUNT = "account"
+ERROR_TOO_LARGE = "too_large"
+ERROR_REFUSED = "refused"
+
+VIBER_ERROR_FAMILIES = {
+    2: ERROR_TOKEN,  # invalidAuthToken
+    5: ERROR_UNSUBSCRIBED,  # receiverNotRegistered
+    6: ERROR_UNSUBSCRIBED,  # receiverNotSubscribed
+    7: ERROR_ACCOUNT,  # publicAccountBlocked
+    8: ERROR_ACCOUNT,  # publicAccountNotFound
+    9: ERROR_ACCOUNT,  # publicAccountSuspended
+    12: ERROR_FLOOD,  # tooManyRequests
+    15: ERROR_ACCOUNT,  # publicAccountNotAuthorized
+}
+TELEGRAM_BLOCKED_WORDS = ("blocked", "kicked", "deactivated")
+
+
+def error_family(channel, code, message, retryable=False):
+    """Family of a failed messenger call (one of the ``ERROR_*`` constants).
+
+    :param str channel: ``telegram`` or ``viber``
+    :param int code: TelegramApiError / ViberApiError ``code``
+    :param str message: the messenger's description (or the client's local reason)
+    :param bool retryable: whether the client marked it as worth retrying
+    """
+    text = (message or "").lower()
+    code = code or 0
+    if code == 413 or "too big" in text or "too large" in text:
+        return ERROR_TOO_LARGE
+    if channel == "viber" and code in VIBER_ERROR_FAMILIES:
+        return VIBER_ERROR_FAMILIES[code]
+    if code == 429:
+        return ERROR_FLOOD
+    if code == 401:  # python-telegram-bot raises InvalidToken on 401/404, the client maps it to 401
+        return ERROR_TOKEN
+    if code == 403 and any(word in text for word in TELEGRAM_BLOCKED_WORDS):
+        return ERROR_BLOCKED
+    if code == 400 and "chat not found" in text:
+        return ERROR_CHAT_NOT_FOUND
+    if retryable or code == 0 or code >= 500:
+        return ERROR_NETWORK
+    return ERROR_REFUSED

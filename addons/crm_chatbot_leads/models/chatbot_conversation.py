@@ -587,7 +587,7 @@ class ChatbotConversation(models.Model):
         """Telegram ``my_chat_member``: ``kicked`` = the user blocked the bot, ``member`` = back again."""
         self.ensure_one()
         if status == "kicked":
-            self._chatbot_unsubscribe("Telegram: the user blocked the bot")
+            self._chatbot_unsubscribe(self.env._("Not sent: the customer blocked the bot in Telegram."))
         elif status == "member" and self.state == "unsubscribed":
             self.state = "open" if self.phone else "awaiting_phone"
 
@@ -744,13 +744,13 @@ class ChatbotConversation(models.Model):
         if event == "failed":
             failed = self.env["chatbot.message"].search(
                 [("bot_id", "=", bot.id), ("direction", "=", "out"), ("external_id", "=", p.get("message_token"))])
-            failed.write({"state": "failed", "error": "Viber: delivery failed"})
+            failed.write({"state": "failed", "error": self.env._("Viber could not deliver the message to the customer.")})
             return "done", failed.conversation_id[:1] or None, None
         if not p.get("user_id"):
             return "ignored", None, None
         conversation = self._chatbot_get_or_create(bot, p["user_id"], p.get("name"), None, p.get("language"))
         if event == "unsubscribed":
-            conversation._chatbot_unsubscribe("Viber: the user unsubscribed")
+            conversation._chatbot_unsubscribe(self.env._("Not sent: the customer unsubscribed from the bot in Viber."))
             return "done", conversation, None
         if event == "subscribed":
             if conversation.state == "unsubscribed":

@@ -2,6 +2,7 @@ import collections
 import concurrent.futures
 import logging
 import math
+import re
 import threading
 import time
 from datetime import timedelta
@@ -18,6 +19,14 @@ from ..const import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CRON_BUDGET,
     DEFAULT_TIMEOUT,
+    ERROR_ACCOUNT,
+    ERROR_BLOCKED,
+    ERROR_CHAT_NOT_FOUND,
+    ERROR_FLOOD,
+    ERROR_NETWORK,
+    ERROR_TOKEN,
+    ERROR_TOO_LARGE,
+    ERROR_UNSUBSCRIBED,
     IN_FLIGHT_GRACE,
     MAX_ATTEMPTS,
     PARAM_BATCH_SIZE,
@@ -30,6 +39,7 @@ from ..const import (
     TELEGRAM_PER_CHAT_INTERVAL,
     VIBER_FILE_MAX,
     VIBER_GLOBAL_PER_SECOND,
+    error_family,
 )
 from ..tools.telegram_api import TelegramApiError
 from ..tools.viber_api import ViberApiError
@@ -37,6 +47,8 @@ from ..tools.viber_api import ViberApiError
 _logger = logging.getLogger(__name__)
 
 PHOTO_MIMETYPES = ("image/jpeg", "image/png", "image/gif")
+# anything shaped like a Telegram bot token (<bot id>:<35-character secret>) is masked in stored errors
+TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
 
@@ -169,7 +181,7 @@ class ChatbotMessage(models.Model):
                 message._chatbot_media_failed(error)
             except Exception as error:  # noqa: BLE001 - recorded on the message, the others go on
                 _logger.exception("Chatbot message %s: file could not be stored", message.id)
-                message.write({"media_state": "error", "error": str(error)[:1000]})
+                message.write({"media_state": "error", "error": message._chatbot_error_words(error)})
             if not testing:
                 # one file per transaction
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -200,17 +212,20 @@ class ChatbotMessage(models.Model):
 
     def _chatbot_media_failed(self, error):
         attempts = self.attempts + 1
-        reason = f"[{error.code}] {error.message}"[:1000]
-        if error.code == 413 or "too big" in (error.message or ""):
+        limit = TELEGRAM_DOWNLOAD_MAX if self.channel == "telegram" else VIBER_FILE_MAX
+        retry_at = fields.Datetime.now() + timedelta(seconds=BACKOFF_BASE * 2 ** attempts)
+        retry = error.retryable and attempts < 5
+        reason = self._chatbot_error_words(error, next_try=retry and retry_at, limit=limit)
+        if error_family(self.channel, error.code, error.message) == ERROR_TOO_LARGE:
             self.write({"media_state": "too_large", "error": reason, "attempts": attempts})
             conversation = self.conversation_id
             _ = conversation._chatbot_env_lang().env._
             conversation._chatbot_queue(_(
                 "The file %(name)s is too large for us to receive. Please send a smaller file or a link.",
                 name=self.media_name or ""), lead=self.lead_id or None)
-        elif error.retryable and attempts < 5:
+        elif retry:
             self.write({"attempts": attempts, "error": reason})
-            self._chatbot_trigger_media(fields.Datetime.now() + timedelta(seconds=BACKOFF_BASE * 2 ** attempts))
+            self._chatbot_trigger_media(retry_at)
         else:
             self.write({"media_state": "error", "error": reason, "attempts": attempts})
 
@@ -350,11 +365,14 @@ class ChatbotMessage(models.Model):
         stale = fields.Datetime.now() - timedelta(seconds=budget + DEFAULT_TIMEOUT + IN_FLIGHT_GRACE)
         interrupted = self.search([("direction", "=", "out"), ("state", "=", "queued"),
                                    ("in_flight_since", "!=", False), ("in_flight_since", "<", stale)])
-        if interrupted:
-            interrupted.write({
+        for lang in set(interrupted.bot_id.mapped(lambda bot: bot._chatbot_company_lang())):
+            group = interrupted.filtered(lambda m, lang=lang: m.bot_id._chatbot_company_lang() == lang)
+            group.write({
                 "state": "failed", "in_flight_since": False, "attempts": 0,
-                "error": "The sending run stopped while this message was being sent: it may or may not have "
-                         "reached the customer, so it is not sent again automatically (press Retry to resend)."})
+                "error": self.with_context(lang=lang).env._(
+                    "The sending run stopped while this message was being sent: it may or may not have reached "
+                    "the customer, so it is not sent again automatically (press Retry to resend).")})
+        if interrupted:
             _logger.warning("Chatbot: %s messages interrupted in flight marked failed: %s",
                             len(interrupted), interrupted.ids)
         return len(interrupted)
@@ -435,8 +453,11 @@ class ChatbotMessage(models.Model):
             except Exception as error:  # noqa: BLE001 - config errors (missing token) are kept on the message
                 _logger.warning("Chatbot message %s could not be prepared: %s", message_id, error)
                 message.invalidate_recordset()
+                if not message.bot_id.sudo().token:  # told as the token family, never with a token
+                    error = TelegramApiError("Missing bot token", code=401)
                 with self.env.cr.savepoint():
-                    message.write({"state": "failed", "error": str(error)[:1000], "attempts": message.attempts + 1})
+                    message.write({"state": "failed", "error": message._chatbot_error_words(error),
+                                   "attempts": message.attempts + 1})
                 job = None
             if job is None:  # cancelled / failed without a call
                 settled += 1
@@ -494,7 +515,7 @@ class ChatbotMessage(models.Model):
             return self._chatbot_send_failed(error)
         except Exception as error:  # noqa: BLE001 - kept on the message
             _logger.warning("Chatbot message %s could not be sent: %r", self.id, error)
-            self.write({"state": "failed", "error": repr(error)[:1000], "attempts": self.attempts + 1,
+            self.write({"state": "failed", "error": self._chatbot_error_words(error), "attempts": self.attempts + 1,
                         "in_flight_since": False})
             return "failed"
         self._chatbot_mark_sent(external_id)
@@ -536,11 +557,14 @@ class ChatbotMessage(models.Model):
         conversation = self.conversation_id
         bot = self.bot_id
         if not bot.active or conversation.state == "unsubscribed":
-            self.write({"state": "cancelled", "error": "Bot archived or customer unsubscribed"})
+            _ = self._chatbot_staff().env._
+            self.write({"state": "cancelled", "error": _("Not sent: the bot is archived.") if not bot.active
+                        else _("Not sent: the customer unsubscribed from the bot.")})
             return None
         if (self.kind == "notification" or self.author_id) and conversation._chatbot_viber_session_closed():
-            self.write({"state": "cancelled",
-                        "error": "Outside Viber's 24-hour session and paid messages are disabled on this bot"})
+            self.write({"state": "cancelled", "error": self._chatbot_staff().env._(
+                "Not sent: the customer last wrote more than 24 hours ago (Viber's 24-hour session) and paid "
+                "messages are disabled on this bot.")})
             return None
         api = bot._chatbot_api(timeout=timeout)
         buttons = conversation._chatbot_buttons(self.keyboard)
@@ -589,13 +613,79 @@ class ChatbotMessage(models.Model):
         if error.retryable and attempts < MAX_ATTEMPTS:
             # a flood wait says exactly how long to wait (Telegram 429 retry_after); otherwise back off
             delay = error.retry_after or min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
-            self.write({"attempts": attempts, "error": message, "in_flight_since": False,
-                        "next_try": fields.Datetime.now() + timedelta(seconds=delay)})
+            next_try = fields.Datetime.now() + timedelta(seconds=delay)
+            self.write({"attempts": attempts, "error": self._chatbot_error_words(error, next_try=next_try),
+                        "in_flight_since": False, "next_try": next_try})
             _logger.info("Chatbot message %s: retry %s in %ss (%s)", self.id, attempts, delay, message)
             return "retry"
-        self.write({"state": "failed", "attempts": attempts, "error": message, "in_flight_since": False})
+        self.write({"state": "failed", "attempts": attempts, "error": self._chatbot_error_words(error),
+                    "in_flight_since": False})
         _logger.warning("Chatbot message %s failed permanently: %s", self.id, message)
         return "failed"
+
+    # -- errors in the staff's words ------------------------------------------------------------
+    def _chatbot_staff(self):
+        """Self in the shop's language and time zone (company partner's): a message's error is read later by
+        the staff, whoever wrote it (the sending cron runs as an English user)."""
+        self.ensure_one()
+        bot = self.bot_id
+        partner = (bot.company_id[:1] or self.env.company).partner_id
+        return self.with_context(lang=bot._chatbot_company_lang(), tz=partner.tz or self.env.user.tz or "UTC")
+
+    def _chatbot_error_words(self, error, next_try=None, limit=None):
+        """A failed call (or any error) in plain words in the shop's language, the technical detail (code and
+        the messenger's own text, never a token) on a second line "Details: …".
+
+        :param error: TelegramApiError / ViberApiError, or any exception (unexpected error)
+        :param datetime next_try: when it is tried again (UTC), if it is
+        :param int limit: the messenger's size limit in bytes, for a file too large
+        :return: text for ``error`` (≤ 1000 characters)
+        """
+        self.ensure_one()
+        staff = self._chatbot_staff()
+        _ = staff.env._
+        messenger = dict(self._fields["channel"]._description_selection(staff.env)).get(self.channel) or _("the messenger")
+        if isinstance(error, (TelegramApiError, ViberApiError)):
+            family = error_family(self.channel, error.code, error.message, error.retryable)
+            detail = f"[{error.code}] {error.message}"
+        else:
+            family, detail = None, str(error) or repr(error)
+        when = next_try and fields.Datetime.context_timestamp(staff, next_try).strftime("%H:%M")
+        if family == ERROR_NETWORK:
+            words = _("No connection with %(messenger)s; we will try again at %(time)s.",
+                      messenger=messenger, time=when) if when else _(
+                "No connection with %(messenger)s; no more automatic tries.", messenger=messenger)
+        elif family == ERROR_FLOOD:
+            words = _("%(messenger)s asked us to slow down (too many messages); we will try again at %(time)s.",
+                      messenger=messenger, time=when) if when else _(
+                "%(messenger)s asked us to slow down (too many messages).", messenger=messenger)
+        elif family == ERROR_TOKEN:
+            words = _("%(messenger)s refused the bot's token: the token is wrong, ask the administrator.",
+                      messenger=messenger)
+        elif family == ERROR_BLOCKED:
+            words = _("%(messenger)s refused the message: the customer blocked the bot.", messenger=messenger)
+        elif family == ERROR_UNSUBSCRIBED:
+            words = _("%(messenger)s refused the message: the customer is no longer subscribed to the bot.",
+                      messenger=messenger)
+        elif family == ERROR_CHAT_NOT_FOUND:
+            words = _("%(messenger)s refused the message: the chat was not found (the customer never started the "
+                      "bot or deleted the chat).", messenger=messenger)
+        elif family == ERROR_ACCOUNT:
+            words = _("%(messenger)s refused the message: the bot's account is blocked, suspended or not found; "
+                      "ask the administrator.", messenger=messenger)
+        elif family == ERROR_TOO_LARGE:
+            words = _("The file is too large for %(messenger)s (limit %(limit)s MB).", messenger=messenger,
+                      limit=round(limit / 1048576)) if limit else _(
+                "The file is too large for %(messenger)s.", messenger=messenger)
+        elif family:
+            words = _("%(messenger)s refused the request.", messenger=messenger)
+        else:
+            words = _("An unexpected error stopped this message; ask the administrator.")
+        token = self.bot_id.sudo().token
+        if token:
+            detail = detail.replace(token, "***")
+        detail = TOKEN_RE.sub("***", detail)[:500]
+        return _("%(words)s\nDetails: %(detail)s", words=words, detail=detail)[:1000]
 
     def _chatbot_after_sent(self):
         """First-response metric on the lead, then the chatter."""

@@ -196,6 +196,8 @@ class TelegramApi:
             result = _LOOP.run(runner(), timeout=deadline + 0.5)
         except Exception as exc:  # noqa: BLE001 - mapped to one typed error below
             mapped = _map_error(exc)
+            if self.token in (mapped.message or ""):  # e.g. PTB's "The token `…` was rejected by the server."
+                mapped.message = mapped.message.replace(self.token, "***")
             _logger.info("Telegram %s failed in %.3fs: %s (code %s)", operation,
                          time.monotonic() - started, mapped.message, mapped.code)
             raise mapped from (None if mapped is exc else exc)
