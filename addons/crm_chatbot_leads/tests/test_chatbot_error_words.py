@@ -105,3 +105,19 @@ class TestChatbotErrorWords(ChatbotHttpCommon):
         self.assertEqual(message.media_state, "too_large")
         self.assertTrue(message.error.startswith("Файл завеликий для Telegram (ліміт 20 МБ).\nПодробиці: [400] File is too big"),
                         message.error)
+
+    def test_interrupted_and_cancelled_in_the_shops_words(self):
+        chat = 779104
+        self.post_tg(text_update(chat, "Добрий день"))
+        self._as_cron("_cron_send_outbound")
+        conversation = self.conversation(self.tg_bot, chat)
+        crashed = conversation._chatbot_queue("Перше")[0]
+        crashed.in_flight_since = fields.Datetime.subtract(fields.Datetime.now(), hours=1)
+        self._as_cron("_cron_send_outbound")
+        self.assertEqual(crashed.state, "failed")
+        self.assertTrue(crashed.error.startswith("Надсилання зупинилося"), crashed.error)
+        late = conversation._chatbot_queue("Друге")[0]
+        self.tg_bot.active = False
+        self.addCleanup(setattr, self.tg_bot, "active", True)
+        self._as_cron("_cron_send_outbound")
+        self.assertEqual((late.state, late.error), ("cancelled", "Не надіслано: бота архівовано."))
