@@ -744,7 +744,8 @@ class ChatbotConversation(models.Model):
         if event == "failed":
             failed = self.env["chatbot.message"].search(
                 [("bot_id", "=", bot.id), ("direction", "=", "out"), ("external_id", "=", p.get("message_token"))])
-            failed.write({"state": "failed", "error": self.env._("Viber could not deliver the message to the customer.")})
+            failed.write({"state": "failed",
+                          "error": self.env._("Viber could not deliver the message to the customer.")})
             return "done", failed.conversation_id[:1] or None, None
         if not p.get("user_id"):
             return "ignored", None, None

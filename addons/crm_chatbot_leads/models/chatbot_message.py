@@ -644,7 +644,8 @@ class ChatbotMessage(models.Model):
         self.ensure_one()
         staff = self._chatbot_staff()
         _ = staff.env._
-        messenger = dict(self._fields["channel"]._description_selection(staff.env)).get(self.channel) or _("the messenger")
+        labels = dict(self._fields["channel"]._description_selection(staff.env))
+        messenger = labels.get(self.channel) or _("the messenger")
         if isinstance(error, (TelegramApiError, ViberApiError)):
             family = error_family(self.channel, error.code, error.message, error.retryable)
             detail = f"[{error.code}] {error.message}"

@@ -103,8 +103,7 @@ class TestChatbotErrorWords(ChatbotHttpCommon):
         self._as_cron("_cron_fetch_media")
         message = self.conversation(self.tg_bot, chat).message_ids.filtered(lambda m: m.media_name == "big.zip")
         self.assertEqual(message.media_state, "too_large")
-        self.assertTrue(message.error.startswith("Файл завеликий для Telegram (ліміт 20 МБ).\nПодробиці: [400] File is too big"),
-                        message.error)
+        self.assertEqual(message.error, "Файл завеликий для Telegram (ліміт 20 МБ).\nПодробиці: [400] File is too big")
 
     def test_interrupted_and_cancelled_in_the_shops_words(self):
         chat = 779104
