@@ -4,6 +4,7 @@
 FLOW_STAGES = [
     ("reserving", "Waiting for stock"),
     ("ready", "Ready for the waybill"),
+    ("waybill_queued", "Waybill being created"),
     ("waybill", "Waybill created"),
     ("shipped", "Handed to Nova Poshta"),
     ("at_branch", "At the branch"),

@@ -85,6 +85,8 @@ class SaleOrder(models.Model):
                         binding.status_state == "pending" and binding.status_error):
                     issue = _("The marketplace did not take the last update: %(error)s",
                                        error=binding.status_error or "-")
+            elif picking.state == "assigned" and picking.nova_poshta_waybill_state in ("queued", "creating"):
+                stage = "waybill_queued"  # the waybill cron is on it: no "Create waybill" button to press again
             elif picking.state == "assigned":
                 stage = "ready"
                 if order.np_match_state and order.np_match_state not in const.MATCH_OK:

@@ -157,6 +157,7 @@ class TestMarketplaceNovaPoshta(MarketplaceNovaPoshtaCommon):
         self.assertEqual(picking.nova_poshta_waybill_state, "queued")
         self.assertFalse(picking.nova_poshta_number)
         self.assertEqual(picking.state, "assigned", "not validated: the marketplace flow goes on before")
+        self.assertEqual(order.flow_stage, "waybill_queued", "the order's Create waybill button is hidden now")
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1,
                          "the waybill cron runs as soon as the click commits")
         # pressing again (or the order's button, or the flow cron) while it is queued makes nothing more
