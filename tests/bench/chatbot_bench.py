@@ -34,19 +34,12 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.benchlib import odoo_addons_path as addons_path  # noqa: E402
+from tests.bench.benchlib import sh  # noqa: E402
 from tests.fakes.telegram import TelegramFake, contact_update, start_update, text_update  # noqa: E402
 
 TOKEN = "700000:BENCH-token"
 SECRET = "bench_secret-0123456789"
-
-
-def sh(cmd):
-    return subprocess.run(["bash", "-c", f"cd {ROOT} && source scripts/common.sh && {cmd}"],
-                          check=True, capture_output=True, text=True).stdout
-
-
-def addons_path():
-    return sh("odoo_addons_path").strip()
 
 
 def prepare_db(db, reuse, with_website, template=None):

@@ -19,6 +19,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.benchlib import odoo_addons_path  # noqa: E402
 from tests.fakes.telegram import TelegramFake  # noqa: E402
 
 TOKEN = "700001:DRAIN-token"
@@ -38,8 +39,7 @@ def main():
 
     import odoo
     from odoo.tools import config
-    config.parse_config(["--addons-path", f"{ROOT}/addons," + os.path.join(os.path.dirname(odoo.__file__), "..",
-                                                                             "addons"),
+    config.parse_config(["--addons-path", odoo_addons_path(),
                          "--data-dir", args.data_dir, "--log-level", "warn"])
     registry = odoo.modules.registry.Registry(args.db)
     fake = TelegramFake(tokens=(TOKEN,)).start()

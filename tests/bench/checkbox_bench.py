@@ -38,10 +38,9 @@ def main():
     import odoo
     from odoo.tools import config
 
-    if not args.addons_path:
-        odoo_root = os.path.dirname(os.path.abspath(odoo.__file__))
-        extra = [p for p in (os.path.join(odoo_root, "..", "addons"),) if os.path.isdir(p)]
-        args.addons_path = ",".join([os.path.join(ROOT, "addons")] + [os.path.abspath(p) for p in extra])
+    from tests.bench.benchlib import odoo_addons_path
+
+    args.addons_path = args.addons_path or odoo_addons_path()
     config.parse_config(["-d", args.db, f"--addons-path={args.addons_path}", "--log-level=warn"])
     from odoo import Command
 

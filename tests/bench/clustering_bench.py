@@ -20,7 +20,6 @@ import argparse
 import io
 import os
 import resource
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -30,6 +29,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.benchlib import odoo_addons_path, sh  # noqa: E402
+
 N_CATEG, N_BRAND, N_PRODUCTS = 12, 10, 120
 # latent customer types: (share, orders mean, price level, favourite categories, favourite brands, age)
 TYPES = (
@@ -38,11 +39,6 @@ TYPES = (
     (0.30, 1.5, 0.4, (6, 7, 8), (5, 6, 7), 55),
     (0.20, 2.0, 1.5, (9, 10, 11), (8, 9), 25),
 )
-
-
-def sh(cmd):
-    return subprocess.run(["bash", "-c", f"cd {ROOT} && source scripts/common.sh && {cmd}"],
-                          check=True, capture_output=True, text=True).stdout
 
 
 def rss_mb():
@@ -245,7 +241,7 @@ def main():
     import odoo
     from odoo.tools import config
 
-    config.parse_config(["-c", os.path.join(ROOT, "odoo.conf"), "--addons-path", sh("odoo_addons_path").strip(),
+    config.parse_config(["-c", os.path.join(ROOT, "odoo.conf"), "--addons-path", odoo_addons_path(),
                          "--data-dir", args.data_dir, "--log-level", "warn"])
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:

@@ -61,10 +61,9 @@ def main():
     import odoo
     from odoo.tools import config
 
-    odoo_root = os.path.dirname(os.path.abspath(odoo.__file__))
-    addons = [os.path.join(ROOT, "addons")] + [
-        os.path.abspath(p) for p in (os.path.join(odoo_root, "..", "addons"),) if os.path.isdir(p)]
-    addons_path = ",".join(addons)
+    from tests.bench.benchlib import odoo_addons_path
+
+    addons_path = odoo_addons_path()
     bench_db = f"{args.db}_mpbench_{os.getpid()}"
     subprocess.run(["createdb", "-T", args.db, bench_db], check=True)
     server = None

@@ -33,14 +33,13 @@ def main():
     import odoo
     from odoo.tools import config
 
-    odoo_root = os.path.dirname(os.path.abspath(odoo.__file__))
-    addons = [os.path.join(ROOT, "addons")] + [
-        os.path.abspath(p) for p in (os.path.join(odoo_root, "..", "addons"),) if os.path.isdir(p)]
+    from tests.bench.benchlib import odoo_addons_path
+
     bench_db = f"{args.db}_flowbench_{os.getpid()}"
     subprocess.run(["createdb", "-T", args.db, bench_db], check=True)
     fakes = []
     try:
-        config.parse_config(["-d", bench_db, f"--addons-path={','.join(addons)}", "--log-level=warn"])
+        config.parse_config(["-d", bench_db, f"--addons-path={odoo_addons_path()}", "--log-level=warn"])
         from odoo import fields
 
         from tests.fakes.checkbox import PREFIX as CHECKBOX_PREFIX
