@@ -39,9 +39,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
         self.addCleanup(prom.stop)
         self.addCleanup(rozetka.stop)
         RozetkaApi._tokens.clear()
-        with self._cursor() as cr:
-            cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
-            max_partner = cr.fetchone()[0]
+        max_partner = self._max_partner_id()
         ids = {}
 
         def setup(env):
@@ -117,9 +115,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
         quant. Real connections; the Odoo side runs through Odoo's RPC retry (odoo.service.model.retrying)."""
         prom = PromFake().start()
         self.addCleanup(prom.stop)
-        with self._cursor() as cr:
-            cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
-            max_partner = cr.fetchone()[0]
+        max_partner = self._max_partner_id()
         ids = {}
         salesman_id = self.env.ref("base.user_demo").id
 
@@ -223,9 +219,7 @@ class TestMarketplaceLastUnitRace(TransactionCase):
         orders after it are imported; the cursor advances."""
         prom = PromFake().start()
         self.addCleanup(prom.stop)
-        with self._cursor() as cr:
-            cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
-            max_partner = cr.fetchone()[0]
+        max_partner = self._max_partner_id()
         ids = {}
 
         def setup(env):
@@ -282,6 +276,12 @@ class TestMarketplaceLastUnitRace(TransactionCase):
             self.assertTrue(cursor)
         finally:
             self._cleanup(ids, max_partner)
+
+    def _max_partner_id(self):
+        """The highest committed partner id: partners above it were created by the test (see _cleanup)."""
+        with self._cursor() as cr:
+            cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
+            return cr.fetchone()[0]
 
     def _cleanup(self, ids, max_partner):
         if not ids.get("channels"):
