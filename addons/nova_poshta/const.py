@@ -104,3 +104,6 @@ WAYBILL_MAX_TRIES = 24
 # a picking stays "creating" at most this long: a worker that died mid-call is taken over after it (the
 # retry looks the waybill up first, so a waybill Nova Poshta already made is never made twice)
 WAYBILL_LEASE_SECONDS = 600
+# waybill states: being worked on (a click does not queue it again), and waiting for the cron (due at next_try)
+WAYBILL_IN_PROGRESS = ("queued", "creating")
+WAYBILL_PENDING = WAYBILL_IN_PROGRESS + ("error",)

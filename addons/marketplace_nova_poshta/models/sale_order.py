@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.nova_poshta import const as np_const
+
 from .. import const
 
 
@@ -85,7 +87,7 @@ class SaleOrder(models.Model):
                         binding.status_state == "pending" and binding.status_error):
                     issue = _("The marketplace did not take the last update: %(error)s",
                                        error=binding.status_error or "-")
-            elif picking.state == "assigned" and picking.nova_poshta_waybill_state in ("queued", "creating"):
+            elif picking.state == "assigned" and picking.nova_poshta_waybill_state in np_const.WAYBILL_IN_PROGRESS:
                 stage = "waybill_queued"  # the waybill cron is on it: no "Create waybill" button to press again
             elif picking.state == "assigned":
                 stage = "ready"

@@ -4,6 +4,8 @@ import threading
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.nova_poshta import const as np_const
+
 from .. import const
 
 _logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ class StockPicking(models.Model):
                                        picking=self.name))
         if not self.is_nova_poshta:
             raise UserError(self.env._("This order has no delivery shipped with Nova Poshta."))
-        if self.nova_poshta_waybill_state in ("queued", "creating"):
+        if self.nova_poshta_waybill_state in np_const.WAYBILL_IN_PROGRESS:
             return {"type": "ir.actions.client", "tag": "display_notification", "params": {
                 "type": "info", "title": self.env._("Nova Poshta"),
                 "message": self.env._("The waybill of %(picking)s is already being created: its state is shown on "
@@ -122,7 +124,7 @@ class StockPicking(models.Model):
         return [("picking_type_code", "=", "outgoing"), ("state", "=", "assigned"),
                 ("carrier_id.delivery_type", "=", "nova_poshta"), ("nova_poshta_document_ref", "=", False),
                 # queued by a click: nova_poshta's waybill cron is on it
-                ("nova_poshta_waybill_state", "not in", ("queued", "creating")),
+                ("nova_poshta_waybill_state", "not in", np_const.WAYBILL_IN_PROGRESS),
                 ("sale_id.marketplace_order_id.channel_id.nova_poshta_auto_waybill", "=", True),
                 ("sale_id.np_match_state", "in", list(const.MATCH_OK))]
 

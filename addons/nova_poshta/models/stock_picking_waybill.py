@@ -72,7 +72,7 @@ class StockPicking(models.Model):
         :return: the pickings queued
         """
         todo = self.filtered(lambda p: p.carrier_id.delivery_type == "nova_poshta" and not p.nova_poshta_document_ref
-                             and p.nova_poshta_waybill_state not in ("queued", "creating"))
+                             and p.nova_poshta_waybill_state not in const.WAYBILL_IN_PROGRESS)
         for picking in todo:
             picking.carrier_id._nova_poshta_check_picking(picking)
         if todo:
@@ -121,7 +121,7 @@ class StockPicking(models.Model):
     # -- the cron -------------------------------------------------------------------------------
     @api.model
     def _nova_poshta_waybill_due_domain(self, now=None):
-        return [("nova_poshta_waybill_state", "in", ("queued", "creating", "error")),
+        return [("nova_poshta_waybill_state", "in", const.WAYBILL_PENDING),
                 ("nova_poshta_waybill_next_try", "<=", now or fields.Datetime.now())]
 
     @api.model
@@ -149,7 +149,7 @@ class StockPicking(models.Model):
         if remaining:
             cron._trigger()
         else:
-            later = self.search([("nova_poshta_waybill_state", "in", ("queued", "creating", "error")),
+            later = self.search([("nova_poshta_waybill_state", "in", const.WAYBILL_PENDING),
                                  ("nova_poshta_waybill_next_try", "!=", False)],
                                 order="nova_poshta_waybill_next_try", limit=1)
             if later:
@@ -166,7 +166,7 @@ class StockPicking(models.Model):
             return False
         self.invalidate_recordset()
         now = fields.Datetime.now()
-        if (self.nova_poshta_waybill_state not in ("queued", "creating", "error")
+        if (self.nova_poshta_waybill_state not in const.WAYBILL_PENDING
                 or not self.nova_poshta_waybill_next_try or self.nova_poshta_waybill_next_try > now):
             return False  # retried or done meanwhile
         if self.nova_poshta_document_ref or self.state == "cancel" or self.carrier_id.delivery_type != "nova_poshta":
